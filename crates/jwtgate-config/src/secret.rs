@@ -1,0 +1,396 @@
+//! One JWT secret object, read field by field in Hasura's order (hasura-semantics.md 1.2).
+
+use std::fmt;
+
+use serde_json::{Map, Value, json};
+
+use crate::claims::DEFAULT_CLAIMS_NAMESPACE;
+use crate::error::{ConfigErrorKind as Kind, SecretRef};
+use crate::json_type::{self, JsonType, ShapeError};
+use crate::string_or_uri::is_string_or_uri;
+use crate::{
+    ClaimValue, ClaimsFormat, ClaimsMap, ClaimsSource, ConfigError, JsonPath, JwkUrl, KeyError,
+    KeyType, Namespace, TokenLocation, VerifyingKey,
+};
+
+const ALLOWED_ROLES: &str = "x-hasura-allowed-roles";
+const DEFAULT_ROLE: &str = "x-hasura-default-role";
+const REDACTED: &str = "<redacted>";
+
+/// Where a secret's verification keys come from.
+#[derive(Debug)]
+pub enum KeySource {
+    /// `type` + `key`: one key, decoded at configuration time.
+    Key {
+        /// The configured `type`.
+        key_type: KeyType,
+        /// The ready-to-verify key.
+        key: VerifyingKey,
+    },
+    /// `jwk_url`: a key set fetched and refreshed at run time.
+    JwkUrl(JwkUrl),
+}
+
+/// A validated JWT secret: everything needed to verify a token and find its claims.
+///
+/// Built only by [`parse_jwt_secret`](crate::parse_jwt_secret) and
+/// [`parse_jwt_secrets`](crate::parse_jwt_secrets). `Debug` never shows key material.
+pub struct JwtSecret {
+    key_source: KeySource,
+    claims: ClaimsSource,
+    audience: Option<Vec<String>>,
+    issuer: Option<String>,
+    allowed_skew: f64,
+    location: TokenLocation,
+    /// The normalised form with the key in clear: the identity used to drop duplicates.
+    canonical: Map<String, Value>,
+}
+
+impl JwtSecret {
+    /// Where the keys come from.
+    pub fn key_source(&self) -> &KeySource {
+        &self.key_source
+    }
+
+    /// How the Hasura claims are found in a verified token.
+    pub fn claims(&self) -> &ClaimsSource {
+        &self.claims
+    }
+
+    /// `audience`: the accepted `aud` values, if configured (an empty list rejects every token
+    /// that has an `aud`).
+    pub fn audience(&self) -> Option<&[String]> {
+        self.audience.as_deref()
+    }
+
+    /// `issuer`: the required `iss`, if configured.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// `allowed_skew` in seconds, never negative (Hasura uses its absolute value). Default 0.
+    pub fn allowed_skew(&self) -> f64 {
+        self.allowed_skew
+    }
+
+    /// `header`: where the token is read from. Default `Authorization`.
+    pub fn location(&self) -> &TokenLocation {
+        &self.location
+    }
+
+    /// The normalised configuration, as `jwtgate config check` prints it: defaults filled in,
+    /// unknown members dropped, `key` replaced by `"<redacted>"` and the `jwk_url` redacted.
+    pub fn normalized(&self) -> Value {
+        let mut shown = self.canonical.clone();
+        if let Some(key) = shown.get_mut("key") {
+            *key = Value::from(REDACTED);
+        }
+        if let (Some(url), KeySource::JwkUrl(jwk_url)) =
+            (shown.get_mut("jwk_url"), &self.key_source)
+        {
+            *url = Value::from(jwk_url.redacted());
+        }
+        Value::Object(shown)
+    }
+
+    /// Whether two secrets are the same configuration (Hasura drops such duplicates).
+    pub(crate) fn same_config(&self, other: &Self) -> bool {
+        self.canonical == other.canonical
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtSecret")
+            .field("key_source", &self.key_source)
+            .field("claims", &self.claims)
+            .field("audience", &self.audience)
+            .field("issuer", &self.issuer)
+            .field("allowed_skew", &self.allowed_skew)
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads one secret object; errors carry `secret` and the field.
+pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret, ConfigError> {
+    let fail = |field: &str, kind: Kind| ConfigError::new(secret, field, kind);
+    let object = value.as_object().ok_or_else(|| {
+        fail("", json_type::wrong_type("JWTConfig", JsonType::Object, value).into())
+    })?;
+    let field = |name: &str| object.get(name).filter(|value| !value.is_null());
+    let text = |name: &'static str| -> Result<Option<&str>, ConfigError> {
+        field(name)
+            .map(|value| json_type::text(value).map_err(|e| fail(name, e.into())))
+            .transpose()
+    };
+
+    // Members are read in Hasura's order, so the first bad one is the one Hasura names.
+    let raw_key = text("key")?;
+    let claims_namespace = text("claims_namespace")?;
+    let claims_namespace_path = text("claims_namespace_path")?;
+    let audience = field("audience").map(|value| read_audience(value, secret)).transpose()?;
+    let issuer = text("issuer")?;
+    if issuer.is_some_and(|issuer| !is_string_or_uri(issuer)) {
+        return Err(fail("issuer", Kind::StringOrUri));
+    }
+    let jwk_url = text("jwk_url")?
+        .map(|url| JwkUrl::parse(url).map_err(|e| fail("jwk_url", e.into())))
+        .transpose()?;
+    let format = field("claims_format").map(|value| read_format(value, secret)).transpose()?;
+    let claims_map = field("claims_map").map(|value| read_claims_map(value, secret)).transpose()?;
+    let skew = field("allowed_skew").map(|value| read_skew(value, secret)).transpose()?;
+    let location = field("header").map(|value| read_location(value, secret)).transpose()?;
+
+    let namespace = match (claims_namespace_path, claims_namespace) {
+        (Some(_), Some(_)) => return Err(fail("claims_namespace_path", Kind::BothNamespaces)),
+        (Some(path), None) => Namespace::Path(
+            JsonPath::parse(path)
+                .map_err(|e| fail("claims_namespace_path", Kind::NamespacePath(e)))?,
+        ),
+        (None, Some(key)) => Namespace::Key(key.to_owned()),
+        (None, None) => Namespace::Key(DEFAULT_CLAIMS_NAMESPACE.to_owned()),
+    };
+    let key_source = match (raw_key, jwk_url) {
+        (None, None) => return Err(fail("key", Kind::NoKeySource)),
+        (Some(_), Some(_)) => return Err(fail("jwk_url", Kind::BothKeySources)),
+        (None, Some(url)) => KeySource::JwkUrl(url),
+        (Some(raw_key), None) => {
+            let type_name = text("type")?.ok_or_else(|| fail("type", Kind::MissingKey("type")))?;
+            let key_type = KeyType::from_name(type_name)
+                .ok_or_else(|| fail("type", Kind::UnsupportedKeyType(type_name.to_owned())))?;
+            let key = read_key(key_type, raw_key).map_err(|e| fail("key", e.into()))?;
+            KeySource::Key { key_type, key }
+        }
+    };
+
+    let mut canonical = Map::new();
+    match &key_source {
+        KeySource::Key { key_type, .. } => {
+            canonical.insert("type".to_owned(), Value::from(key_type.name()));
+            canonical.insert("key".to_owned(), Value::from(raw_key.unwrap_or_default()));
+        }
+        KeySource::JwkUrl(url) => {
+            canonical.insert("jwk_url".to_owned(), Value::from(url.as_url().as_str()));
+        }
+    }
+    match &namespace {
+        Namespace::Key(key) => {
+            canonical.insert("claims_namespace".to_owned(), Value::from(key.as_str()))
+        }
+        Namespace::Path(path) => {
+            canonical.insert("claims_namespace_path".to_owned(), Value::from(path.as_str()))
+        }
+    };
+    let format = format.unwrap_or(ClaimsFormat::Json);
+    canonical.insert("claims_format".to_owned(), Value::from(format.name()));
+    for name in ["claims_map", "audience", "issuer"] {
+        if let Some(given) = field(name) {
+            canonical.insert(name.to_owned(), given.clone());
+        }
+    }
+    let (allowed_skew, shown_skew) = skew.unwrap_or((0.0, Value::from(0)));
+    canonical.insert("allowed_skew".to_owned(), shown_skew);
+    let location = location.unwrap_or(TokenLocation::Authorization);
+    canonical.insert("header".to_owned(), location_json(&location, field("header")));
+
+    let claims = match claims_map {
+        Some(map) => ClaimsSource::Map(map),
+        None => ClaimsSource::Namespace { namespace, format },
+    };
+    Ok(JwtSecret {
+        key_source,
+        claims,
+        audience,
+        issuer: issuer.map(str::to_owned),
+        allowed_skew,
+        location,
+        canonical,
+    })
+}
+
+fn read_key(key_type: KeyType, raw_key: &str) -> Result<VerifyingKey, KeyError> {
+    match key_type.hmac_min_len() {
+        // HMAC secrets are the string's UTF-8 bytes, as they are (hasura-semantics.md 1.3.2).
+        Some(min_len) if raw_key.len() < min_len => Err(KeyError::HmacTooShort { min_len }),
+        Some(_) => Ok(VerifyingKey::from_hmac_secret(raw_key.as_bytes())),
+        None => VerifyingKey::from_pem(raw_key),
+    }
+}
+
+fn read_audience(value: &Value, secret: SecretRef) -> Result<Vec<String>, ConfigError> {
+    let one = |value: &Value, field: String| -> Result<String, ConfigError> {
+        let text = value.as_str().ok_or_else(|| {
+            let error = json_type::wrong_type("StringOrURI", JsonType::String, value);
+            ConfigError::new(secret, field.clone(), error.into())
+        })?;
+        if !is_string_or_uri(text) {
+            return Err(ConfigError::new(secret, field, Kind::StringOrUri));
+        }
+        Ok(text.to_owned())
+    };
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| one(item, format!("audience[{index}]")))
+            .collect(),
+        single => one(single, "audience".to_owned()).map(|audience| vec![audience]),
+    }
+}
+
+fn read_format(value: &Value, secret: SecretRef) -> Result<ClaimsFormat, ConfigError> {
+    let fail = |kind: Kind| ConfigError::new(secret, "claims_format", kind);
+    match value.as_str() {
+        Some("json") => Ok(ClaimsFormat::Json),
+        Some("stringified_json") => Ok(ClaimsFormat::StringifiedJson),
+        Some(other) => Err(fail(Kind::ClaimsFormat(other.to_owned()))),
+        None => Err(fail(json_type::wrong_type("JWTClaimsFormat", JsonType::String, value).into())),
+    }
+}
+
+/// `allowed_skew`: any JSON number; Hasura uses its absolute value. Returns the seconds and the
+/// value shown in the normalised config.
+fn read_skew(value: &Value, secret: SecretRef) -> Result<(f64, Value), ConfigError> {
+    let number = value.as_number().ok_or_else(|| {
+        let error = json_type::wrong_type("NominalDiffTime", JsonType::Number, value);
+        ConfigError::new(secret, "allowed_skew", error.into())
+    })?;
+    // serde_json refuses numbers outside f64's range while parsing, so this is always finite.
+    let seconds = number.as_f64().unwrap_or_default().abs();
+    let shown = if let Some(integer) = number.as_i64() {
+        Value::from(integer.unsigned_abs())
+    } else if number.is_u64() {
+        value.clone()
+    } else {
+        Value::from(seconds)
+    };
+    Ok((seconds, shown))
+}
+
+/// `header`: an object, or a string holding one (D8); `type` compared case-insensitively.
+fn read_location(value: &Value, secret: SecretRef) -> Result<TokenLocation, ConfigError> {
+    let fail = |field: &str, kind: Kind| ConfigError::new(secret, field, kind);
+    let parsed;
+    let object = match value {
+        Value::Object(object) => object,
+        Value::String(text) => {
+            parsed = serde_json::from_str::<Value>(text)
+                .map_err(|e| fail("header", Kind::HeaderString(e.to_string())))?;
+            parsed.as_object().ok_or_else(|| {
+                let found = JsonType::of(&parsed);
+                fail("header", Kind::HeaderString(format!("found {found}")))
+            })?
+        }
+        other => {
+            return Err(fail(
+                "header",
+                json_type::wrong_type("JWTHeader", JsonType::Object, other).into(),
+            ));
+        }
+    };
+    let member = |name: &'static str| -> Result<&str, ConfigError> {
+        let value = object
+            .get(name)
+            .ok_or_else(|| fail(&format!("header.{name}"), Kind::MissingKey(name)))?;
+        json_type::text(value).map_err(|e| fail(&format!("header.{name}"), e.into()))
+    };
+    let type_name = member("type")?;
+    if type_name.eq_ignore_ascii_case("Authorization") {
+        Ok(TokenLocation::Authorization)
+    } else if type_name.eq_ignore_ascii_case("Cookie") {
+        Ok(TokenLocation::Cookie { name: member("name")?.to_owned() })
+    } else if type_name.eq_ignore_ascii_case("CustomHeader") {
+        Ok(TokenLocation::CustomHeader { name: member("name")?.to_ascii_lowercase() })
+    } else {
+        Err(fail("header.type", Kind::HeaderType))
+    }
+}
+
+/// The `header` as `config check` shows it: canonical `type`, and the `name` as given.
+fn location_json(location: &TokenLocation, given: Option<&Value>) -> Value {
+    let given_name = given
+        .and_then(|value| match value {
+            Value::String(text) => serde_json::from_str::<Value>(text).ok(),
+            other => Some(other.clone()),
+        })
+        .and_then(|value| value.get("name").cloned());
+    match (location, given_name) {
+        (TokenLocation::Authorization, _) | (_, None) => json!({"type": location.type_name()}),
+        (_, Some(name)) => json!({"type": location.type_name(), "name": name}),
+    }
+}
+
+fn read_claims_map(value: &Value, secret: SecretRef) -> Result<ClaimsMap, ConfigError> {
+    let object = value.as_object().ok_or_else(|| {
+        let error = json_type::wrong_type("JWTClaimsMap", JsonType::Object, value);
+        ConfigError::new(secret, "claims_map", error.into())
+    })?;
+    let required = |name: &'static str| {
+        object
+            .get(name)
+            .ok_or_else(|| ConfigError::new(secret, "claims_map", Kind::ClaimsMapRoleMissing(name)))
+    };
+    let allowed_roles =
+        read_claim_value(required(ALLOWED_ROLES)?, ALLOWED_ROLES, secret, |value, field| {
+            json_type::role_list(value).map_err(|(index, error)| {
+                let field = match index {
+                    Some(index) => format!("{field}[{index}]"),
+                    None => field.to_owned(),
+                };
+                ConfigError::new(secret, field, error.into())
+            })
+        })?;
+    let default_role =
+        read_claim_value(required(DEFAULT_ROLE)?, DEFAULT_ROLE, secret, |value, field| {
+            role_or_text(json_type::role(value), secret, field)
+        })?;
+    let mut session_variables: Vec<(String, ClaimValue<String>)> = Vec::new();
+    for (name, value) in object {
+        let lower = name.to_lowercase();
+        if lower == ALLOWED_ROLES || lower == DEFAULT_ROLE {
+            continue;
+        }
+        let claim = read_claim_value(value, name, secret, |value, field| {
+            role_or_text(json_type::text(value), secret, field)
+        })?;
+        session_variables.retain(|(existing, _)| *existing != lower);
+        session_variables.push((lower, claim));
+    }
+    Ok(ClaimsMap { allowed_roles, default_role, session_variables })
+}
+
+fn role_or_text(
+    read: Result<&str, ShapeError>,
+    secret: SecretRef,
+    field: &str,
+) -> Result<String, ConfigError> {
+    read.map(str::to_owned).map_err(|error| ConfigError::new(secret, field, error.into()))
+}
+
+/// One `claims_map` entry: `{"path": ..., "default": ...}` or a literal read by `literal`.
+fn read_claim_value<T>(
+    value: &Value,
+    name: &str,
+    secret: SecretRef,
+    literal: impl Fn(&Value, &str) -> Result<T, ConfigError>,
+) -> Result<ClaimValue<T>, ConfigError> {
+    let field = format!("claims_map[{}]", Value::from(name));
+    let Value::Object(spec) = value else {
+        return literal(value, &field).map(ClaimValue::Literal);
+    };
+    let path_field = format!("{field}.path");
+    let path_text = spec
+        .get("path")
+        .ok_or_else(|| ConfigError::new(secret, path_field.clone(), Kind::MissingKey("path")))?;
+    let path_text = json_type::text(path_text)
+        .map_err(|e| ConfigError::new(secret, path_field.clone(), e.into()))?;
+    let path = JsonPath::parse(path_text)
+        .map_err(|e| ConfigError::new(secret, path_field, Kind::ClaimsMapPath(e)))?;
+    let default = spec
+        .get("default")
+        .filter(|value| !value.is_null())
+        .map(|value| literal(value, &format!("{field}.default")))
+        .transpose()?;
+    Ok(ClaimValue::Path { path, default })
+}
