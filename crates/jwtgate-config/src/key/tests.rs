@@ -159,10 +159,7 @@ fn hmac_algorithms_follow_the_secret_length() {
         assert_eq!(algs(&key), expected, "{len}-byte secret");
     }
     let secret = [b'k'; 32];
-    let tag = aws_lc_rs::hmac::sign(
-        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
-        MESSAGE,
-    );
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &secret), MESSAGE);
     assert_verifies_only(&VerifyingKey::from_hmac_secret(&secret), Algorithm::Hs256, tag.as_ref());
 }
 

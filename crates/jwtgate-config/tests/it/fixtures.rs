@@ -1,0 +1,146 @@
+//! Runs every case under `fixtures/config/`: `accept/` must parse to the expected normalised
+//! config, `reject/` must fail with the expected message. The format is in `fixtures/README.md`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use jwtgate_config::{Algorithm, JwtSecret, KeySource, parse_jwt_secret, parse_jwt_secrets};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    description: String,
+    source: String,
+    jwt_secret: Option<String>,
+    jwt_secrets: Option<String>,
+    expect: Expect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    /// The normalised secrets, as a JSON array (accept only).
+    normalized: Option<String>,
+    /// The algorithms the first secret's key verifies, if it has a `key` (accept only).
+    algorithms: Option<Vec<String>>,
+    /// The key's kind as `Debug` prints it, e.g. `Rsa { bits: 2048 }` (accept only).
+    key_kind: Option<String>,
+    /// The whole error line (reject only).
+    error: Option<String>,
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// Replaces `{{pem:NAME}}` with the JSON-escaped text of `fixtures/keys/NAME`.
+fn expand(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{pem:") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "{{pem:".len()..];
+        let end = after.find("}}").expect("unterminated placeholder");
+        let name = &after[..end];
+        let pem = fs::read_to_string(fixtures_dir().join("keys").join(name))
+            .unwrap_or_else(|error| panic!("key file {name}: {error}"));
+        let quoted = serde_json::to_string(&pem).unwrap();
+        out.push_str(&quoted[1..quoted.len() - 1]);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn parse(fixture: &Fixture) -> Result<Vec<JwtSecret>, String> {
+    let result = match (&fixture.jwt_secret, &fixture.jwt_secrets) {
+        (Some(one), None) => parse_jwt_secret(&expand(one)).map(|secret| vec![secret]),
+        (None, Some(list)) => parse_jwt_secrets(&expand(list)),
+        _ => panic!("a fixture has exactly one of jwt_secret and jwt_secrets"),
+    };
+    result.map_err(|error| error.to_string())
+}
+
+fn cases(verdict: &str) -> Vec<PathBuf> {
+    let dir = fixtures_dir().join("config").join(verdict);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
+    files
+}
+
+fn load(path: &Path) -> Fixture {
+    let text = fs::read_to_string(path).unwrap();
+    let fixture: Fixture =
+        toml::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    assert!(!fixture.description.is_empty() && !fixture.source.is_empty(), "{}", path.display());
+    fixture
+}
+
+/// Runs `check` on every case, then reports every failure at once, each named by its file.
+fn run(verdict: &str, check: impl Fn(&Fixture) -> Result<(), String>) {
+    let failures: Vec<String> = cases(verdict)
+        .iter()
+        .filter_map(|path| check(&load(path)).err().map(|why| format!("{}: {why}", path.display())))
+        .collect();
+    assert!(failures.is_empty(), "{} failing fixture(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn accepted_configs_normalise_as_expected() {
+    run("accept", |fixture| {
+        let expect = &fixture.expect;
+        if expect.error.is_some() {
+            return Err("an accept fixture cannot expect an error".into());
+        }
+        let secrets = parse(fixture)?;
+        let normalized = Value::Array(secrets.iter().map(JwtSecret::normalized).collect());
+        let wanted: Value = serde_json::from_str(
+            expect.normalized.as_deref().ok_or("accept fixtures give expect.normalized")?,
+        )
+        .map_err(|error| format!("expect.normalized: {error}"))?;
+        if normalized != wanted {
+            return Err(format!("normalised to\n{normalized:#}\nwanted\n{wanted:#}"));
+        }
+        let key = match secrets.first().map(JwtSecret::key_source) {
+            Some(KeySource::Key { key, .. }) => Some(key),
+            _ => None,
+        };
+        if let Some(wanted) = &expect.algorithms {
+            let key = key.ok_or("expect.algorithms needs a key secret")?;
+            let got: Vec<&str> = key.algorithms().map(Algorithm::name).collect();
+            if got != *wanted {
+                return Err(format!("key verifies {got:?}, wanted {wanted:?}"));
+            }
+        }
+        if let Some(wanted) = &expect.key_kind {
+            let got = format!("{:?}", key.ok_or("expect.key_kind needs a key secret")?.kind());
+            if got != *wanted {
+                return Err(format!("key kind {got}, wanted {wanted}"));
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn rejected_configs_fail_with_the_expected_message() {
+    run("reject", |fixture| {
+        let expect = &fixture.expect;
+        let wanted = expect.error.as_deref().ok_or("reject fixtures give expect.error")?;
+        if expect.normalized.is_some() || expect.algorithms.is_some() || expect.key_kind.is_some() {
+            return Err("a reject fixture expects only an error".into());
+        }
+        match parse(fixture) {
+            Ok(secrets) => Err(format!("accepted: {secrets:?}")),
+            Err(error) if error == wanted => Ok(()),
+            Err(error) => Err(format!("error\n  {error}\nwanted\n  {wanted}")),
+        }
+    });
+}
