@@ -1,1 +1,45 @@
-fn main() {}
+//! jwtgate's build tasks, run as `cargo xtask <task>`.
+//!
+//! `cargo xtask ci` is the whole gate CI runs (`.ci/run`): formatting, clippy with warnings as
+//! errors, every test with nextest, doc tests and rustdoc warnings. It prints each step's time
+//! and ends with one `N passed, N failed` line.
+
+#![expect(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
+
+mod ci;
+#[cfg(test)]
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const HELP: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  ci      formatting, clippy (-D warnings), every test (nextest), doc tests, rustdoc;
+          ends with `N passed, N failed`
+  help    this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci::run(),
+        Some("help" | "--help" | "-h") => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        other => {
+            eprint!("unknown task {other:?}\n\n{HELP}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}

@@ -1,0 +1,164 @@
+//! `cargo xtask ci`: the gate, step by step, with a closing `N passed, N failed` line.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, ExitCode, Stdio};
+use std::thread;
+use std::time::Instant;
+
+use crate::workspace_root;
+
+/// One gate step: a name, cargo's arguments and extra environment.
+struct Step {
+    name: &'static str,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+}
+
+const STEPS: [Step; 5] = [
+    Step { name: "format", args: &["fmt", "--all", "--", "--check"], env: &[] },
+    Step {
+        name: "clippy",
+        args: &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        env: &[],
+    },
+    Step {
+        name: "tests",
+        args: &["nextest", "run", "--workspace", "--locked", "--profile", "ci"],
+        env: &[],
+    },
+    Step { name: "doc tests", args: &["test", "--doc", "--workspace", "--locked"], env: &[] },
+    Step {
+        name: "rustdoc",
+        args: &["doc", "--workspace", "--no-deps", "--locked"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
+];
+
+/// One step's outcome.
+struct StepResult {
+    ok: bool,
+    passed: u64,
+    failed: u64,
+}
+
+pub(crate) fn run() -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut passed = 0;
+    let mut failed = 0;
+    let mut broken_steps = Vec::new();
+    let mut timings = Vec::new();
+    for Step { name, args, env } in STEPS {
+        println!("==> {name}: cargo {}", args.join(" "));
+        #[expect(clippy::disallowed_methods, reason = "xtask times its own steps")]
+        let started = Instant::now();
+        let result = run_step(&cargo, args, env);
+        let seconds = started.elapsed().as_secs_f64();
+        timings.push(format!("{name} {seconds:.1}s"));
+        passed += result.passed;
+        failed += result.failed;
+        if !result.ok {
+            broken_steps.push(name);
+        }
+    }
+    println!("==> steps: {}", timings.join(", "));
+    if broken_steps.is_empty() {
+        println!("==> every step passed");
+    } else {
+        println!("==> failed steps: {}", broken_steps.join(", "));
+    }
+    println!("{passed} passed, {failed} failed");
+    if broken_steps.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Runs cargo with the CI environment, echoing its output while counting test results.
+fn run_step(cargo: &str, args: &[&str], env: &[(&str, &str)]) -> StepResult {
+    let spawned = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .env("CARGO_INCREMENTAL", "0")
+        .env("INSTA_UPDATE", "no")
+        .env("RUST_BACKTRACE", "short")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(error) => {
+            eprintln!("cannot run {cargo}: {error}");
+            return StepResult { ok: false, passed: 0, failed: 0 };
+        }
+    };
+    let stdout = child.stdout.take().map(|out| thread::spawn(move || echo_and_count(out, false)));
+    let stderr = child.stderr.take().map(|err| thread::spawn(move || echo_and_count(err, true)));
+    let mut counts = (0, 0);
+    for reader in [stdout, stderr].into_iter().flatten() {
+        if let Ok((passed, failed)) = reader.join() {
+            counts.0 += passed;
+            counts.1 += failed;
+        }
+    }
+    let ok = child.wait().is_ok_and(|status| status.success());
+    StepResult { ok, passed: counts.0, failed: counts.1 }
+}
+
+/// Copies a child's stream to ours line by line and sums the test counts it reports.
+fn echo_and_count(stream: impl Read, to_stderr: bool) -> (u64, u64) {
+    let mut totals = (0, 0);
+    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+        if to_stderr {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        } else {
+            let _ = writeln!(std::io::stdout(), "{line}");
+        }
+        if let Some((passed, failed)) = parse_counts(&line) {
+            totals.0 += passed;
+            totals.1 += failed;
+        }
+    }
+    totals
+}
+
+/// Reads nextest's `Summary [...] 32 tests run: 30 passed, 2 failed, 1 skipped` and libtest's
+/// `test result: ok. 3 passed; 0 failed; ...` lines. Indented `test result:` lines are a failing
+/// test's own output inside nextest's report, already counted by the summary.
+fn parse_counts(line: &str) -> Option<(u64, u64)> {
+    let counts = if line.trim_start().starts_with("Summary [") {
+        line.split_once(" run: ")?.1
+    } else {
+        line.strip_prefix("test result: ")?
+    };
+    let number_before = |word: &str| {
+        counts
+            .split([',', ';', '.'])
+            .filter_map(|part| part.trim().strip_suffix(word))
+            .find_map(|number| number.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Some((number_before("passed"), number_before("failed")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_counts;
+
+    #[test]
+    fn reads_nextest_and_libtest_summaries() {
+        assert_eq!(
+            parse_counts("     Summary [   0.321s] 32 tests run: 32 passed, 0 skipped"),
+            Some((32, 0))
+        );
+        assert_eq!(
+            parse_counts("     Summary [   1.000s] 9 tests run: 7 passed, 2 failed, 1 skipped"),
+            Some((7, 2))
+        );
+        assert_eq!(
+            parse_counts(
+                "test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out"
+            ),
+            Some((3, 1))
+        );
+        assert_eq!(parse_counts("test foo ... ok"), None);
+        assert_eq!(parse_counts("    test result: FAILED. 0 passed; 1 failed;"), None);
+    }
+}
