@@ -156,7 +156,10 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
         (Some(_), Some(_)) => return Err(fail("jwk_url", Kind::BothKeySources)),
         (None, Some(url)) => KeySource::JwkUrl(url),
         (Some(raw_key), None) => {
-            let type_name = text("type")?.ok_or_else(|| fail("type", Kind::MissingKey("type")))?;
+            // Read with aeson's `.:`: `null` is a wrong type here, not an absent member.
+            let type_value =
+                object.get("type").ok_or_else(|| fail("type", Kind::MissingKey("type")))?;
+            let type_name = json_type::text(type_value).map_err(|e| fail("type", e.into()))?;
             let key_type = KeyType::from_name(type_name)
                 .ok_or_else(|| fail("type", Kind::UnsupportedKeyType(type_name.to_owned())))?;
             let key = read_key(key_type, raw_key).map_err(|e| fail("key", e.into()))?;

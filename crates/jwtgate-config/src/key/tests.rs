@@ -211,3 +211,15 @@ fn debug_shows_no_key_material() {
         format!("{:?}", VerifyingKey::from_hmac_secret(b"a-very-secret-hmac-key-of-32-bytes!"));
     assert_eq!(shown, r#"VerifyingKey { kind: Hmac { len: 35 }, algorithms: ["HS256"], .. }"#);
 }
+
+#[test]
+fn pem_with_crlf_and_surrounding_text_reads_the_first_block() {
+    let crlf = key_file!("ec-p256.pub.pem").replace('\n', "\r\n");
+    assert_eq!(VerifyingKey::from_pem(&crlf).unwrap().kind(), KeyKind::Ec(EcCurve::P256));
+    let annotated = format!(
+        "Certificate:\n    Subject: CN=jwtgate test key\n{}{}",
+        key_file!("ed25519.cert.pem"),
+        key_file!("rsa-2048.pub.pem")
+    );
+    assert_eq!(VerifyingKey::from_pem(&annotated).unwrap().kind(), KeyKind::Ed25519);
+}
