@@ -140,7 +140,7 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
     let format = field("claims_format").map(|value| read_format(value, secret)).transpose()?;
     let claims_map = field("claims_map").map(|value| read_claims_map(value, secret)).transpose()?;
     let skew = field("allowed_skew").map(|value| read_skew(value, secret)).transpose()?;
-    let location = field("header").map(|value| read_location(value, secret)).transpose()?;
+    let header = field("header").map(|value| read_location(value, secret)).transpose()?;
 
     let namespace = match (claims_namespace_path, claims_namespace) {
         (Some(_), Some(_)) => return Err(fail("claims_namespace_path", Kind::BothNamespaces)),
@@ -194,8 +194,9 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
     }
     let (allowed_skew, shown_skew) = skew.unwrap_or((0.0, Value::from(0)));
     canonical.insert("allowed_skew".to_owned(), shown_skew);
-    let location = location.unwrap_or(TokenLocation::Authorization);
-    canonical.insert("header".to_owned(), location_json(&location, field("header")));
+    let (location, shown_header) =
+        header.unwrap_or_else(|| (TokenLocation::Authorization, json!({"type": "Authorization"})));
+    canonical.insert("header".to_owned(), shown_header);
 
     let claims = match claims_map {
         Some(map) => ClaimsSource::Map(map),
@@ -272,7 +273,9 @@ fn read_skew(value: &Value, secret: SecretRef) -> Result<(f64, Value), ConfigErr
 }
 
 /// `header`: an object, or a string holding one (D8); `type` compared case-insensitively.
-fn read_location(value: &Value, secret: SecretRef) -> Result<TokenLocation, ConfigError> {
+/// Returns the location and the header as `config check` shows it: canonical `type`, `name` as
+/// given.
+fn read_location(value: &Value, secret: SecretRef) -> Result<(TokenLocation, Value), ConfigError> {
     let fail = |field: &str, kind: Kind| ConfigError::new(secret, field, kind);
     let parsed;
     let object = match value {
@@ -286,42 +289,30 @@ fn read_location(value: &Value, secret: SecretRef) -> Result<TokenLocation, Conf
             })?
         }
         other => {
-            return Err(fail(
-                "header",
-                json_type::wrong_type("JWTHeader", JsonType::Object, other).into(),
-            ));
+            let error = json_type::wrong_type("JWTHeader", JsonType::Object, other);
+            return Err(fail("header", error.into()));
         }
     };
     let member = |name: &'static str| -> Result<&str, ConfigError> {
-        let value = object
-            .get(name)
-            .ok_or_else(|| fail(&format!("header.{name}"), Kind::MissingKey(name)))?;
-        json_type::text(value).map_err(|e| fail(&format!("header.{name}"), e.into()))
+        let field = format!("header.{name}");
+        let value = object.get(name).ok_or_else(|| fail(&field, Kind::MissingKey(name)))?;
+        json_type::text(value).map_err(|e| fail(&field, e.into()))
     };
     let type_name = member("type")?;
     if type_name.eq_ignore_ascii_case("Authorization") {
-        Ok(TokenLocation::Authorization)
-    } else if type_name.eq_ignore_ascii_case("Cookie") {
-        Ok(TokenLocation::Cookie { name: member("name")?.to_owned() })
+        return Ok((TokenLocation::Authorization, json!({"type": "Authorization"})));
+    }
+    let (location, name) = if type_name.eq_ignore_ascii_case("Cookie") {
+        let name = member("name")?;
+        (TokenLocation::Cookie { name: name.to_owned() }, name)
     } else if type_name.eq_ignore_ascii_case("CustomHeader") {
-        Ok(TokenLocation::CustomHeader { name: member("name")?.to_ascii_lowercase() })
+        let name = member("name")?;
+        (TokenLocation::CustomHeader { name: name.to_ascii_lowercase() }, name)
     } else {
-        Err(fail("header.type", Kind::HeaderType))
-    }
-}
-
-/// The `header` as `config check` shows it: canonical `type`, and the `name` as given.
-fn location_json(location: &TokenLocation, given: Option<&Value>) -> Value {
-    let given_name = given
-        .and_then(|value| match value {
-            Value::String(text) => serde_json::from_str::<Value>(text).ok(),
-            other => Some(other.clone()),
-        })
-        .and_then(|value| value.get("name").cloned());
-    match (location, given_name) {
-        (TokenLocation::Authorization, _) | (_, None) => json!({"type": location.type_name()}),
-        (_, Some(name)) => json!({"type": location.type_name(), "name": name}),
-    }
+        return Err(fail("header.type", Kind::HeaderType));
+    };
+    let shown = json!({"type": location.type_name(), "name": name});
+    Ok((location, shown))
 }
 
 fn read_claims_map(value: &Value, secret: SecretRef) -> Result<ClaimsMap, ConfigError> {
