@@ -1,0 +1,52 @@
+//! `claims_map` mode: each session variable from a path in the whole claims set, a default or a
+//! literal (hasura-semantics.md 4.3).
+
+use std::borrow::Cow;
+
+use jwtgate_config::json_type;
+use jwtgate_config::{ClaimValue, ClaimsMap};
+
+use crate::session::{self, ClaimJson, HasuraClaims};
+use crate::{ClaimsError, ClaimsSet, Session};
+
+pub(crate) fn resolve(
+    claims: &ClaimsSet<'_>,
+    map: &ClaimsMap,
+    role_header: Option<&str>,
+) -> Result<Session, ClaimsError> {
+    let whole = claims.to_value();
+    let find = |path: &jwtgate_config::JsonPath| path.query().query(&whole).first();
+
+    let allowed_roles = match &map.allowed_roles {
+        ClaimValue::Literal(roles) => roles.clone(),
+        ClaimValue::Path { path, default } => match find(path) {
+            Some(found) => json_type::role_list(found)
+                .map_err(|(_, error)| ClaimsError::AllowedRolesInvalid(error))?,
+            None => default.clone().ok_or(ClaimsError::AllowedRolesMissing)?,
+        },
+    };
+    let default_role = match &map.default_role {
+        ClaimValue::Literal(role) => role.clone(),
+        ClaimValue::Path { path, default } => match find(path) {
+            Some(found) => json_type::role(found).map(str::to_owned).map_err(|error| {
+                ClaimsError::DefaultRoleInvalid { hint: "should be a role", error }
+            })?,
+            None => default.clone().ok_or(ClaimsError::DefaultRoleMissing)?,
+        },
+    };
+    let mut variables = Vec::with_capacity(map.session_variables.len());
+    for (name, entry) in &map.session_variables {
+        let value = match entry {
+            ClaimValue::Literal(text) => ClaimJson::Literal(text),
+            ClaimValue::Path { path, default } => match (find(path), default) {
+                (Some(found), _) => ClaimJson::Value(found),
+                (None, Some(text)) => ClaimJson::Literal(text),
+                (None, None) => {
+                    return Err(ClaimsError::ClaimsMapClaimMissing { name: name.clone() });
+                }
+            },
+        };
+        variables.push((Cow::Borrowed(name.as_str()), value));
+    }
+    session::finish(HasuraClaims { allowed_roles, default_role, variables }, role_header)
+}

@@ -1,0 +1,121 @@
+//! The resolved session and the steps every mode shares: role selection and string checks
+//! (hasura-semantics.md 4.5 and 4.6).
+
+use std::borrow::Cow;
+
+use jwtgate_config::json_type::JsonType;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::ClaimsError;
+
+/// The session variable carrying the chosen role.
+pub const ROLE_VARIABLE: &str = "x-hasura-role";
+/// Removed from every session (Hasura's `mkUserInfo`).
+const ADMIN_SECRET_VARIABLES: [&str; 2] = ["x-hasura-admin-secret", "x-hasura-access-key"];
+
+/// A Hasura session: the chosen role and the session variables.
+///
+/// Names are lower-case, values strings, sorted by name; `x-hasura-role` is always present and
+/// `x-hasura-allowed-roles` and `x-hasura-default-role` never are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    variables: Vec<(String, String)>,
+}
+
+impl Session {
+    /// The chosen role.
+    pub fn role(&self) -> &str {
+        self.get(ROLE_VARIABLE).unwrap_or_default()
+    }
+
+    /// A session variable by lower-case name.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.variables
+            .binary_search_by(|(key, _)| key.as_str().cmp(name))
+            .ok()
+            .and_then(|at| self.variables.get(at))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every variable, sorted by name, `x-hasura-role` included.
+    pub fn variables(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.variables.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+}
+
+/// A claim value as the resolver met it: raw JSON text from the token, a parsed value, or a
+/// `claims_map` literal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ClaimJson<'c> {
+    Raw(&'c RawValue),
+    Value(&'c Value),
+    Literal(&'c str),
+}
+
+impl ClaimJson<'_> {
+    fn json_type(self) -> JsonType {
+        match self {
+            Self::Raw(raw) => match raw.get().as_bytes().first() {
+                Some(b'{') => JsonType::Object,
+                Some(b'[') => JsonType::Array,
+                Some(b'"') => JsonType::String,
+                Some(b't' | b'f') => JsonType::Boolean,
+                Some(b'n') => JsonType::Null,
+                _ => JsonType::Number,
+            },
+            Self::Value(value) => JsonType::of(value),
+            Self::Literal(_) => JsonType::String,
+        }
+    }
+
+    fn into_string(self) -> Result<String, ClaimsError> {
+        let not_a_string = || ClaimsError::NotAString { found: self.json_type() };
+        match self {
+            Self::Raw(raw) => serde_json::from_str(raw.get()).map_err(|_| not_a_string()),
+            Self::Value(Value::String(text)) => Ok(text.clone()),
+            Self::Value(_) => Err(not_a_string()),
+            Self::Literal(text) => Ok(text.to_owned()),
+        }
+    }
+
+    /// The value, parsed if raw (for the aeson-style role checks).
+    pub(crate) fn to_value(self) -> Cow<'static, Value> {
+        match self {
+            Self::Raw(raw) => Cow::Owned(serde_json::from_str(raw.get()).unwrap_or(Value::Null)),
+            Self::Value(value) => Cow::Owned(value.clone()),
+            Self::Literal(text) => Cow::Owned(Value::from(text)),
+        }
+    }
+}
+
+/// The Hasura claims of a token, whatever the mode found them by.
+pub(crate) struct HasuraClaims<'c> {
+    pub(crate) allowed_roles: Vec<String>,
+    pub(crate) default_role: String,
+    /// Lower-case names, without the two role claims; the last of a repeated name counts.
+    pub(crate) variables: Vec<(Cow<'c, str>, ClaimJson<'c>)>,
+}
+
+/// Chooses the role and checks the variables, in Hasura's order: the requested role (the
+/// non-empty `x-hasura-role` header, else the default) must be allowed, then every variable must
+/// be a string.
+pub(crate) fn finish(
+    claims: HasuraClaims<'_>,
+    role_header: Option<&str>,
+) -> Result<Session, ClaimsError> {
+    let role = role_header.filter(|role| !role.is_empty()).unwrap_or(&claims.default_role);
+    if !claims.allowed_roles.iter().any(|allowed| allowed == role) {
+        return Err(ClaimsError::RoleNotAllowed);
+    }
+    let mut variables = Vec::with_capacity(claims.variables.len() + 1);
+    for (name, value) in claims.variables {
+        let value = value.into_string()?;
+        if name != ROLE_VARIABLE && !ADMIN_SECRET_VARIABLES.contains(&name.as_ref()) {
+            variables.push((name.into_owned(), value));
+        }
+    }
+    variables.push((ROLE_VARIABLE.to_owned(), role.to_owned()));
+    variables.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    Ok(Session { variables })
+}
