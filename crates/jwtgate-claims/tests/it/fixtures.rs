@@ -3,10 +3,11 @@
 //! fail with the expected code and message. The format is in `fixtures/README.md`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use jwtgate_claims::{ClaimsSet, Session, resolve};
 use jwtgate_config::parse_jwt_secret;
+use jwtgate_test_support::{check_cases, fixtures_dir};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -27,22 +28,6 @@ struct Expect {
     session: Option<String>,
     code: Option<String>,
     message: Option<String>,
-}
-
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
-fn cases(verdict: &str) -> Vec<PathBuf> {
-    let dir = fixtures_dir().join("claims").join(verdict);
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
-    files
 }
 
 fn session_json(session: &Session) -> Value {
@@ -98,24 +83,12 @@ fn run_case(path: &Path, accept: bool) -> Result<(), String> {
     }
 }
 
-fn run(verdict: &str) {
-    let failures: Vec<String> = cases(verdict)
-        .iter()
-        .filter_map(|path| {
-            run_case(path, verdict == "accept")
-                .err()
-                .map(|why| format!("{}: {why}", path.display()))
-        })
-        .collect();
-    assert!(failures.is_empty(), "{} failing fixture(s):\n{}", failures.len(), failures.join("\n"));
-}
-
 #[test]
 fn accepted_claims_resolve_to_the_expected_session() {
-    run("accept");
+    check_cases("claims", "accept", |path| run_case(path, true));
 }
 
 #[test]
 fn rejected_claims_fail_with_hasuras_code_and_message() {
-    run("reject");
+    check_cases("claims", "reject", |path| run_case(path, false));
 }

@@ -2,9 +2,10 @@
 //! config, `reject/` must fail with the expected message. The format is in `fixtures/README.md`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use jwtgate_config::{Algorithm, JwtSecret, KeySource, parse_jwt_secret, parse_jwt_secrets};
+use jwtgate_test_support::{check_cases, fixtures_dir};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -29,10 +30,6 @@ struct Expect {
     key_kind: Option<String>,
     /// The whole error line (reject only).
     error: Option<String>,
-}
-
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
 /// Replaces `{{pem:NAME}}` with the JSON-escaped text of `fixtures/keys/NAME`.
@@ -63,18 +60,6 @@ fn parse(fixture: &Fixture) -> Result<Vec<JwtSecret>, String> {
     result.map_err(|error| error.to_string())
 }
 
-fn cases(verdict: &str) -> Vec<PathBuf> {
-    let dir = fixtures_dir().join("config").join(verdict);
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
-    files
-}
-
 fn load(path: &Path) -> Fixture {
     let text = fs::read_to_string(path).unwrap();
     let fixture: Fixture =
@@ -83,18 +68,10 @@ fn load(path: &Path) -> Fixture {
     fixture
 }
 
-/// Runs `check` on every case, then reports every failure at once, each named by its file.
-fn run(verdict: &str, check: impl Fn(&Fixture) -> Result<(), String>) {
-    let failures: Vec<String> = cases(verdict)
-        .iter()
-        .filter_map(|path| check(&load(path)).err().map(|why| format!("{}: {why}", path.display())))
-        .collect();
-    assert!(failures.is_empty(), "{} failing fixture(s):\n{}", failures.len(), failures.join("\n"));
-}
-
 #[test]
 fn accepted_configs_normalise_as_expected() {
-    run("accept", |fixture| {
+    check_cases("config", "accept", |path| {
+        let fixture = &load(path);
         let expect = &fixture.expect;
         if expect.error.is_some() {
             return Err("an accept fixture cannot expect an error".into());
@@ -131,7 +108,8 @@ fn accepted_configs_normalise_as_expected() {
 
 #[test]
 fn rejected_configs_fail_with_the_expected_message() {
-    run("reject", |fixture| {
+    check_cases("config", "reject", |path| {
+        let fixture = &load(path);
         let expect = &fixture.expect;
         let wanted = expect.error.as_deref().ok_or("reject fixtures give expect.error")?;
         if expect.normalized.is_some() || expect.algorithms.is_some() || expect.key_kind.is_some() {

@@ -1,0 +1,43 @@
+//! Shared helpers for jwtgate's tests: where `fixtures/` is, which case files a suite has, and
+//! a runner that checks every case and reports all failures at once, each named by its file.
+
+#![expect(clippy::panic, reason = "test helpers fail by panicking")]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The workspace's `fixtures/` folder.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// The `.toml` cases of `fixtures/<suite>/<verdict>/`, sorted; panics when there are none, so a
+/// moved folder cannot make a suite pass by running nothing.
+///
+/// # Panics
+/// When the folder cannot be read or holds no case.
+pub fn case_files(suite: &str, verdict: &str) -> Vec<PathBuf> {
+    let dir = fixtures_dir().join(suite).join(verdict);
+    let entries = fs::read_dir(&dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
+    files
+}
+
+/// Runs `check` on every case of `fixtures/<suite>/<verdict>/`, then panics with every failure,
+/// each prefixed by its file.
+///
+/// # Panics
+/// When any case fails, or the suite has no case.
+pub fn check_cases(suite: &str, verdict: &str, check: impl Fn(&Path) -> Result<(), String>) {
+    let failures: Vec<String> = case_files(suite, verdict)
+        .iter()
+        .filter_map(|path| check(path).err().map(|why| format!("{}: {why}", path.display())))
+        .collect();
+    assert!(failures.is_empty(), "{} failing fixture(s):\n{}", failures.len(), failures.join("\n"));
+}
