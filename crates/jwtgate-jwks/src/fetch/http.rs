@@ -1,0 +1,210 @@
+//! Fetching a `jwk_url` over HTTP(S): hyper with rustls, timeouts, a size limit, redirects.
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, LOCATION, USER_AGENT};
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt as _, Empty, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use jwtgate_config::JwkUrl;
+use url::Url;
+
+/// A response as the fetcher saw it.
+#[derive(Debug, Clone)]
+pub struct FetchedResponse {
+    /// The status of the final response (after redirects).
+    pub status: StatusCode,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Its body, at most the configured limit.
+    pub body: Bytes,
+}
+
+/// Why a fetch produced no response to read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// Connecting, TLS or HTTP failed.
+    #[error("request failed: {0}")]
+    Request(String),
+    /// The whole fetch took longer than the timeout.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The body is larger than the limit.
+    #[error("response body larger than {0} bytes")]
+    TooLarge(usize),
+    /// More redirects than allowed.
+    #[error("more than {0} redirects")]
+    TooManyRedirects(usize),
+    /// A redirect without a usable `Location`, or one from https to http.
+    #[error("bad redirect: {0}")]
+    BadRedirect(&'static str),
+}
+
+/// Something that fetches a key set document: HTTP in production, a script in tests.
+pub trait Fetch: Send + Sync + 'static {
+    /// Fetches the document once.
+    fn fetch(&self) -> impl Future<Output = Result<FetchedResponse, TransportError>> + Send;
+}
+
+/// Limits of one fetch.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// The TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// The timeout of the whole fetch: redirects, TLS, headers and body.
+    pub timeout: Duration,
+    /// The largest body read.
+    pub max_body_bytes: usize,
+    /// The most redirects followed.
+    pub max_redirects: usize,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(10),
+            max_body_bytes: 1024 * 1024,
+            max_redirects: 5,
+        }
+    }
+}
+
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
+/// Fetches one `jwk_url` with hyper and rustls.
+#[derive(Clone)]
+pub struct HttpFetcher {
+    url: Url,
+    settings: FetchSettings,
+    client: HttpsClient,
+}
+
+impl std::fmt::Debug for HttpFetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpFetcher").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl HttpFetcher {
+    /// A fetcher for `url` trusting the system's root certificates (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` honoured), or the Mozilla roots when the system has none.
+    pub fn new(url: &JwkUrl, settings: FetchSettings) -> Result<Self, rustls::Error> {
+        Ok(Self::with_tls(url, settings, default_tls_config()?))
+    }
+
+    /// A fetcher with a TLS configuration of the caller's (say, a private root certificate).
+    pub fn with_tls(url: &JwkUrl, settings: FetchSettings, tls: Arc<rustls::ClientConfig>) -> Self {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(settings.connect_timeout));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(Arc::unwrap_or_clone(tls))
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Self { url: url.as_url().clone(), settings, client }
+    }
+
+    async fn fetch_following_redirects(&self) -> Result<FetchedResponse, TransportError> {
+        let mut url = self.url.clone();
+        for _ in 0..=self.settings.max_redirects {
+            let request = Request::get(url.as_str())
+                .header(ACCEPT, "application/json")
+                .header(USER_AGENT, concat!("jwtgate/", env!("CARGO_PKG_VERSION")))
+                .body(Empty::new())
+                .map_err(|error| TransportError::Request(error.to_string()))?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|error| TransportError::Request(describe(&error)))?;
+            let status = response.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                url = redirect_target(&url, response.headers())?;
+                continue;
+            }
+            let (parts, body) = response.into_parts();
+            let limit = self.settings.max_body_bytes;
+            let body = Limited::new(body, limit).collect().await.map_err(|error| {
+                if error.is::<http_body_util::LengthLimitError>() {
+                    TransportError::TooLarge(limit)
+                } else {
+                    TransportError::Request(error.to_string())
+                }
+            })?;
+            return Ok(FetchedResponse { status, headers: parts.headers, body: body.to_bytes() });
+        }
+        Err(TransportError::TooManyRedirects(self.settings.max_redirects))
+    }
+}
+
+impl Fetch for HttpFetcher {
+    async fn fetch(&self) -> Result<FetchedResponse, TransportError> {
+        tokio::time::timeout(self.settings.timeout, self.fetch_following_redirects())
+            .await
+            .unwrap_or(Err(TransportError::Timeout(self.settings.timeout)))
+    }
+}
+
+/// Where a redirect points, refusing a step down from https to http.
+fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, TransportError> {
+    let location = headers
+        .get(LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or(TransportError::BadRedirect("no Location header"))?;
+    let target =
+        from.join(location).map_err(|_| TransportError::BadRedirect("Location is not a URL"))?;
+    match (from.scheme(), target.scheme()) {
+        ("https", "https") | ("http", "http" | "https") => Ok(target),
+        ("https", "http") => Err(TransportError::BadRedirect("from https to http")),
+        _ => Err(TransportError::BadRedirect("not an http or https URL")),
+    }
+}
+
+/// An error with its causes, which carry the useful part (refused, DNS, certificate ...).
+fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// rustls with aws-lc-rs, trusting the system roots, or the Mozilla roots when there are none.
+/// Loading the system store reads files, so it happens once per process.
+fn default_tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, rustls::Error>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            let native = rustls_native_certs::load_native_certs();
+            let (added, _ignored) = roots.add_parsable_certificates(native.certs);
+            if added == 0 {
+                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            }
+            tls_config(roots).map(Arc::new)
+        })
+        .clone()
+}
+
+/// A client configuration with the aws-lc-rs provider, its safe default protocol versions and
+/// the given roots.
+pub fn tls_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}

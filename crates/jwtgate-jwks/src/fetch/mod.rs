@@ -1,0 +1,11 @@
+//! The background fetcher: one tokio task per `jwk_url` (the `fetch` feature).
+
+mod clock;
+mod http;
+mod worker;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use http::{Fetch, FetchSettings, FetchedResponse, HttpFetcher, TransportError, tls_config};
+pub use worker::{
+    CurrentKeys, FetchAttempt, FetchError, JwksHandle, JwksOptions, JwksStatus, NextFetchAt, Trigger,
+};

@@ -1,0 +1,335 @@
+//! One background task per `jwk_url`: fetch, swap the key set in, schedule the next fetch.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arc_swap::{ArcSwap, Guard};
+use http::{HeaderMap, StatusCode};
+use jwtgate_config::JwkUrl;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use super::clock::{Clock, SystemClock};
+use super::http::{Fetch, FetchSettings, HttpFetcher, TransportError};
+use crate::key_set::{JwkSet, JwksError};
+use crate::refresh::{self, NextFetch};
+
+/// Settings of a key set fetcher.
+#[derive(Debug, Clone)]
+pub struct JwksOptions {
+    /// Timeouts and limits of each fetch.
+    pub fetch: FetchSettings,
+    /// The least time between two refetches started by unknown `kid`s (D6: 30 s).
+    pub kid_refetch_interval: Duration,
+}
+
+impl Default for JwksOptions {
+    fn default() -> Self {
+        Self { fetch: FetchSettings::default(), kid_refetch_interval: Duration::from_secs(30) }
+    }
+}
+
+/// Why a fetch did not yield a key set. The last good set stays in use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// No response to read.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A status outside 200-299.
+    #[error("HTTP status {}", .0.as_u16())]
+    Status(StatusCode),
+    /// The body is not a JWK set.
+    #[error(transparent)]
+    Body(#[from] JwksError),
+    /// The set holds no usable key (`{"keys": []}`, or every key skipped).
+    #[error("no usable key in the set ({skipped} skipped)")]
+    NoUsableKeys {
+        /// How many keys were skipped.
+        skipped: usize,
+    },
+}
+
+/// What started a fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The first fetch, at start.
+    Startup,
+    /// A fetch the refresh policy or the retry backoff scheduled.
+    Scheduled,
+    /// A token whose `kid` is not in the set (D6).
+    UnknownKid,
+}
+
+/// One completed fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchAttempt {
+    /// When the response (or the failure) arrived.
+    pub at: SystemTime,
+    /// What started it.
+    pub trigger: Trigger,
+    /// The usable key count on success.
+    pub outcome: Result<usize, FetchError>,
+}
+
+/// The next fetch, as scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextFetchAt {
+    /// At this time.
+    At(SystemTime),
+    /// Not scheduled: only an unknown `kid` fetches again.
+    Never,
+}
+
+/// A fetcher's state, for `/readyz`, metrics and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwksStatus {
+    /// The URL, redacted.
+    pub url: String,
+    /// Usable keys held.
+    pub keys: usize,
+    /// Keys of the held set that were skipped.
+    pub skipped: usize,
+    /// The last completed fetch.
+    pub last_attempt: Option<FetchAttempt>,
+    /// When the held set arrived.
+    pub last_success: Option<SystemTime>,
+    /// The next scheduled fetch (`None` while the first is running).
+    pub next_fetch: Option<NextFetchAt>,
+    /// Successful fetches so far.
+    pub fetches_ok: u64,
+    /// Failed fetches so far.
+    pub fetches_failed: u64,
+}
+
+/// The current key set, borrowed without locking.
+pub struct CurrentKeys(Guard<Arc<JwkSet>>);
+
+impl Deref for CurrentKeys {
+    type Target = JwkSet;
+
+    fn deref(&self) -> &JwkSet {
+        &self.0
+    }
+}
+
+struct Shared {
+    url: JwkUrl,
+    keys: ArcSwap<JwkSet>,
+    generation: AtomicU64,
+    status: Mutex<JwksStatus>,
+    attempts: watch::Sender<u64>,
+    kid_refetch: Notify,
+    fetch_in_flight: AtomicBool,
+    /// Milliseconds since the epoch when the last kid-triggered refetch was started (0: never).
+    last_kid_refetch_ms: AtomicU64,
+    kid_refetch_interval: Duration,
+}
+
+/// Stops the fetch task when the last handle goes.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A running fetcher for one `jwk_url`. Cloning is cheap; the task stops with the last clone.
+///
+/// Readers take the current set with [`JwksHandle::keys`], an atomic load that never waits. A
+/// failed fetch keeps the last good set; the first set fetched is kept (D5).
+#[derive(Clone)]
+pub struct JwksHandle {
+    shared: Arc<Shared>,
+    _task: Arc<AbortOnDrop>,
+}
+
+impl fmt::Debug for JwksHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwksHandle").field("url", &self.shared.url).finish_non_exhaustive()
+    }
+}
+
+impl JwksHandle {
+    /// Starts fetching `url` over HTTP(S) on the system clock. Needs a tokio runtime.
+    pub fn spawn(url: JwkUrl, options: &JwksOptions) -> Result<Self, rustls::Error> {
+        let fetcher = HttpFetcher::new(&url, options.fetch.clone())?;
+        Ok(Self::spawn_with(url, fetcher, SystemClock, options))
+    }
+
+    /// Starts fetching with any fetcher and clock (tests, simulations). Needs a tokio runtime.
+    pub fn spawn_with<F: Fetch, C: Clock>(
+        url: JwkUrl,
+        fetcher: F,
+        clock: C,
+        options: &JwksOptions,
+    ) -> Self {
+        let status = JwksStatus {
+            url: url.redacted().to_owned(),
+            keys: 0,
+            skipped: 0,
+            last_attempt: None,
+            last_success: None,
+            next_fetch: None,
+            fetches_ok: 0,
+            fetches_failed: 0,
+        };
+        let shared = Arc::new(Shared {
+            url,
+            keys: ArcSwap::from_pointee(JwkSet::empty()),
+            generation: AtomicU64::new(0),
+            status: Mutex::new(status),
+            attempts: watch::Sender::new(0),
+            kid_refetch: Notify::new(),
+            fetch_in_flight: AtomicBool::new(true),
+            last_kid_refetch_ms: AtomicU64::new(0),
+            kid_refetch_interval: options.kid_refetch_interval,
+        });
+        let task = tokio::spawn(run(Arc::clone(&shared), fetcher, clock));
+        Self { shared, _task: Arc::new(AbortOnDrop(task)) }
+    }
+
+    /// The URL this fetcher serves.
+    pub fn url(&self) -> &JwkUrl {
+        &self.shared.url
+    }
+
+    /// The current key set (empty until the first successful fetch).
+    pub fn keys(&self) -> CurrentKeys {
+        CurrentKeys(self.shared.keys.load())
+    }
+
+    /// A number that changes whenever the key set is replaced (for caches of verdicts).
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// A snapshot of the fetcher's state.
+    pub fn status(&self) -> JwksStatus {
+        self.shared.status.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Waits until at least `count` fetches have completed, successful or not.
+    pub async fn wait_for_attempts(&self, count: u64) {
+        let mut attempts = self.shared.attempts.subscribe();
+        // An error means the task is gone; there is nothing more to wait for.
+        let _ = attempts.wait_for(|&done| done >= count).await;
+    }
+
+    /// Called for a token whose `kid` matches no key of the set (D6): starts one background
+    /// refetch unless a fetch is in flight or a kid-triggered refetch started less than the
+    /// configured interval before `now`. Returns whether it started one. Never waits.
+    pub fn refetch_for_unknown_kid(&self, now: SystemTime) -> bool {
+        let shared = &self.shared;
+        if shared.fetch_in_flight.load(Ordering::Acquire) {
+            return false;
+        }
+        let now_ms = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+            .max(1);
+        let last = shared.last_kid_refetch_ms.load(Ordering::Acquire);
+        let interval_ms = u64::try_from(shared.kid_refetch_interval.as_millis()).unwrap_or(u64::MAX);
+        // A clock that went backwards counts as the interval having passed.
+        if last != 0 && now_ms >= last && now_ms - last < interval_ms {
+            return false;
+        }
+        if shared
+            .last_kid_refetch_ms
+            .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return false;
+        }
+        shared.kid_refetch.notify_one();
+        true
+    }
+}
+
+/// The fetch loop. Runs until the last handle is dropped.
+async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
+    let mut trigger = Trigger::Startup;
+    let mut deadline: Option<SystemTime> = None;
+    let mut consecutive_failures = 0_u32;
+    // Whether a success scheduled a timed refresh; rule 5 of D2 reads it.
+    let mut refreshing = false;
+    loop {
+        shared.fetch_in_flight.store(true, Ordering::Release);
+        tracing::info!(url = %shared.url, ?trigger, "fetching JWKS");
+        let result = fetch_key_set(&fetcher).await;
+        let now = clock.now();
+        let outcome = match result {
+            Ok((set, headers)) => {
+                let decision = refresh::after_success(&headers, now, refreshing);
+                refreshing = matches!(decision.next, NextFetch::After(_));
+                deadline = match decision.next {
+                    NextFetch::After(delay) => Some(now + delay),
+                    NextFetch::Never => None,
+                };
+                consecutive_failures = 0;
+                for skipped in set.skipped() {
+                    tracing::warn!(url = %shared.url, %skipped, "skipping unusable JWK");
+                }
+                tracing::info!(
+                    url = %shared.url, keys = set.len(), rule = ?decision.rule,
+                    next = ?decision.next, "JWKS fetched"
+                );
+                let count = set.len();
+                let skipped = set.skipped().len();
+                shared.keys.store(Arc::new(set));
+                shared.generation.fetch_add(1, Ordering::AcqRel);
+                let mut status = shared.status.lock().unwrap_or_else(PoisonError::into_inner);
+                status.keys = count;
+                status.skipped = skipped;
+                status.last_success = Some(now);
+                status.fetches_ok += 1;
+                Ok(count)
+            }
+            Err(error) => {
+                // A failed kid-triggered refetch changes neither keys nor schedule (D6).
+                if trigger != Trigger::UnknownKid {
+                    consecutive_failures = consecutive_failures.saturating_add(1);
+                    deadline = Some(now + refresh::after_failure(consecutive_failures));
+                }
+                tracing::warn!(url = %shared.url, %error, "JWKS fetch failed; keeping the last good keys");
+                shared.status.lock().unwrap_or_else(PoisonError::into_inner).fetches_failed += 1;
+                Err(error)
+            }
+        };
+        {
+            let mut status = shared.status.lock().unwrap_or_else(PoisonError::into_inner);
+            status.last_attempt = Some(FetchAttempt { at: now, trigger, outcome });
+            status.next_fetch = Some(deadline.map_or(NextFetchAt::Never, NextFetchAt::At));
+        }
+        shared.fetch_in_flight.store(false, Ordering::Release);
+        shared.attempts.send_modify(|done| *done += 1);
+
+        trigger = if let Some(at) = deadline {
+            let delay = at.duration_since(clock.now()).unwrap_or(Duration::ZERO);
+            tokio::select! {
+                () = clock.sleep(delay) => Trigger::Scheduled,
+                () = shared.kid_refetch.notified() => Trigger::UnknownKid,
+            }
+        } else {
+            shared.kid_refetch.notified().await;
+            Trigger::UnknownKid
+        };
+    }
+}
+
+/// One fetch: a 2xx response whose body is a JWK set with at least one usable key.
+async fn fetch_key_set<F: Fetch>(fetcher: &F) -> Result<(JwkSet, HeaderMap), FetchError> {
+    let response = fetcher.fetch().await?;
+    if !response.status.is_success() {
+        return Err(FetchError::Status(response.status));
+    }
+    let set = JwkSet::parse(&response.body)?;
+    if set.is_empty() {
+        return Err(FetchError::NoUsableKeys { skipped: set.skipped().len() });
+    }
+    Ok((set, response.headers))
+}
