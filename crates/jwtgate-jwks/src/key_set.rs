@@ -353,7 +353,10 @@ fn coordinate(
 
 /// A JWK's public key in the form an X.509 certificate carries it, to compare with `x5c`.
 enum PublicKey {
-    Rsa { modulus: Vec<u8>, exponent: Vec<u8> },
+    Rsa {
+        modulus: Vec<u8>,
+        exponent: Vec<u8>,
+    },
     /// The raw key bits: the SEC1 point of an EC key, the 32 bytes of an Ed25519 key.
     Raw(Vec<u8>),
 }
@@ -361,9 +364,12 @@ enum PublicKey {
 impl PublicKey {
     fn matches(&self, certificate: &Certificate) -> bool {
         match self {
-            Self::Rsa { modulus, exponent } => certificate
-                .rsa_components()
-                .is_some_and(|(n, e)| strip_zeros(n) == strip_zeros(modulus) && strip_zeros(e) == strip_zeros(exponent)),
+            Self::Rsa { modulus, exponent } => {
+                certificate.rsa_components().is_some_and(|(n, e)| {
+                    strip_zeros(n) == strip_zeros(modulus)
+                        && strip_zeros(e) == strip_zeros(exponent)
+                })
+            }
             Self::Raw(bits) => certificate.public_key_bits() == bits.as_slice(),
         }
     }

@@ -78,7 +78,9 @@ pub fn after_success(headers: &HeaderMap, now: SystemTime, refreshing: bool) -> 
         Some(delay) if delay < MINIMUM_DELAY => {
             Decision { next: NextFetch::After(FALLBACK_DELAY), rule, raised_from_sub_second: true }
         }
-        Some(delay) => Decision { next: NextFetch::After(delay), rule, raised_from_sub_second: false },
+        Some(delay) => {
+            Decision { next: NextFetch::After(delay), rule, raised_from_sub_second: false }
+        }
     }
 }
 
@@ -168,12 +170,15 @@ fn split_list(line: &str) -> impl Iterator<Item = &str> {
 /// RFC 9110 `token`: one or more tchar.
 fn is_token(text: &str) -> bool {
     !text.is_empty()
-        && text.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
 }
 
 /// `delta-seconds` (RFC 9111 1.2.2), also in quoted form; values over 2^31 count as 2^31.
 fn delta_seconds(argument: &str) -> Option<Duration> {
-    let digits = argument.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')).unwrap_or(argument);
+    let digits =
+        argument.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')).unwrap_or(argument);
     if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }

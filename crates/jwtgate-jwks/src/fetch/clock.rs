@@ -56,8 +56,9 @@ impl ManualClock {
         let mut state = self.lock();
         state.now += by;
         let now = state.now;
-        let (due, waiting) =
-            std::mem::take(&mut state.sleepers).into_iter().partition(|(wake_at, _)| *wake_at <= now);
+        let (due, waiting) = std::mem::take(&mut state.sleepers)
+            .into_iter()
+            .partition(|(wake_at, _)| *wake_at <= now);
         state.sleepers = waiting;
         drop(state);
         for (_, waker) in due {

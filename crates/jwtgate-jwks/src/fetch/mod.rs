@@ -7,5 +7,6 @@ mod worker;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use http::{Fetch, FetchSettings, FetchedResponse, HttpFetcher, TransportError, tls_config};
 pub use worker::{
-    CurrentKeys, FetchAttempt, FetchError, JwksHandle, JwksOptions, JwksStatus, NextFetchAt, Trigger,
+    CurrentKeys, FetchAttempt, FetchError, JwksHandle, JwksOptions, JwksStatus, NextFetchAt,
+    Trigger,
 };

@@ -233,7 +233,8 @@ impl JwksHandle {
             .map_or(1, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
             .max(1);
         let last = shared.last_kid_refetch_ms.load(Ordering::Acquire);
-        let interval_ms = u64::try_from(shared.kid_refetch_interval.as_millis()).unwrap_or(u64::MAX);
+        let interval_ms =
+            u64::try_from(shared.kid_refetch_interval.as_millis()).unwrap_or(u64::MAX);
         // A clock that went backwards counts as the interval having passed.
         if last != 0 && now_ms >= last && now_ms - last < interval_ms {
             return false;

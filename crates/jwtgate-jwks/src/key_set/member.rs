@@ -1,8 +1,8 @@
 //! Typed access to a JWK's members, turning each problem into a [`SkipReason`].
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use pkcs1::RsaPublicKeyRef;
 use serde_json::{Map, Value};
 use x509_cert::der::Decode as _;
@@ -43,7 +43,10 @@ impl<'a> Members<'a> {
     }
 
     /// An optional array of strings (empty when absent).
-    pub(super) fn optional_strings(&self, member: &'static str) -> Result<Vec<&'a str>, SkipReason> {
+    pub(super) fn optional_strings(
+        &self,
+        member: &'static str,
+    ) -> Result<Vec<&'a str>, SkipReason> {
         let wrong_type = SkipReason::WrongType { member, expected: "an array of strings" };
         match self.object.get(member) {
             None => Ok(Vec::new()),
@@ -61,7 +64,11 @@ impl<'a> Members<'a> {
     }
 
     /// Checks an optional thumbprint member decodes to `expected` bytes.
-    pub(super) fn thumbprint(&self, member: &'static str, expected: usize) -> Result<(), SkipReason> {
+    pub(super) fn thumbprint(
+        &self,
+        member: &'static str,
+        expected: usize,
+    ) -> Result<(), SkipReason> {
         let Some(text) = self.optional_str(member)? else {
             return Ok(());
         };

@@ -1,1 +1,253 @@
-//! Unit tests.
+//! Key set parsing: every supported key type verifies, real-world shapes are read, unusable keys
+//! are skipped with their reason while the rest serve (D7).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jwtgate_config::{Algorithm, KeyKind};
+use jwtgate_test_support::keys::{TestKey, jwks, x5c_entry};
+use serde_json::{Value, json};
+
+use super::*;
+
+const MESSAGE: &[u8] = b"header.payload";
+
+fn parse(keys: &[Value]) -> JwkSet {
+    JwkSet::parse(jwks(keys).as_bytes()).unwrap()
+}
+
+/// The key verifies a signature made with `alg` by `signer`, and not after one flipped bit.
+fn assert_verifies(key: &VerifyingKey, signer: &TestKey, alg: Algorithm) {
+    let mut signature = signer.sign(alg.name(), MESSAGE);
+    assert!(key.verify(alg, MESSAGE, &signature), "{alg:?} should verify");
+    signature[0] ^= 1;
+    assert!(!key.verify(alg, MESSAGE, &signature), "{alg:?} verified a changed signature");
+}
+
+fn with(mut key: Value, member: &str, value: Value) -> Value {
+    key.as_object_mut().unwrap().insert(member.to_owned(), value);
+    key
+}
+
+fn skip_reason(key: Value) -> SkipReason {
+    let set = parse(&[key]);
+    assert!(set.is_empty(), "the key should have been skipped");
+    set.skipped()[0].reason.clone()
+}
+
+#[test]
+fn every_key_type_becomes_a_verifying_key() {
+    let cases = [
+        (
+            "rsa-2048",
+            vec![
+                Algorithm::Rs256,
+                Algorithm::Rs384,
+                Algorithm::Rs512,
+                Algorithm::Ps256,
+                Algorithm::Ps512,
+            ],
+        ),
+        ("ec-p256", vec![Algorithm::Es256]),
+        ("ec-p384", vec![Algorithm::Es384]),
+        ("ec-p521", vec![Algorithm::Es512]),
+        ("ed25519", vec![Algorithm::EdDsa]),
+    ];
+    for (name, algorithms) in cases {
+        let signer = TestKey::load(name);
+        let set = parse(&[signer.jwk_with_kid(name)]);
+        assert_eq!(set.len(), 1, "{name}: {:?}", set.skipped());
+        assert_eq!(set.keys()[0].kid(), Some(name));
+        for alg in algorithms {
+            assert_verifies(set.keys()[0].key(), &signer, alg);
+        }
+    }
+}
+
+#[test]
+fn an_oct_key_verifies_hmac() {
+    let signer = TestKey::hmac(&[7; 64]);
+    let set = parse(&[signer.jwk_with_kid("h")]);
+    assert_eq!(set.keys()[0].key().kind(), KeyKind::Hmac { len: 64 });
+    for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+        assert_verifies(set.keys()[0].key(), &signer, alg);
+    }
+}
+
+#[test]
+fn real_world_shapes_are_read() {
+    let rsa = TestKey::load("rsa-2048");
+    let jwk = Value::Object(rsa.jwk());
+    let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+    let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap();
+    let mut n_with_zero = vec![0];
+    n_with_zero.extend_from_slice(&n);
+    let thumbprint = URL_SAFE_NO_PAD.encode([9; 20]);
+    let shapes = [
+        // Firebase App Check: `n` with a leading zero byte (Hasura #9922).
+        ("leading zero", with(jwk.clone(), "n", json!(URL_SAFE_NO_PAD.encode(&n_with_zero)))),
+        // Cognito identity pools: standard base64 with padding.
+        (
+            "standard base64",
+            with(
+                with(jwk.clone(), "n", json!(STANDARD.encode(&n))),
+                "e",
+                json!(STANDARD.encode(&e)),
+            ),
+        ),
+        // Auth0, Azure AD: the certificate chain and its thumbprints beside the key.
+        (
+            "x5c and x5t",
+            with(
+                with(
+                    with(jwk.clone(), "x5c", json!([x5c_entry("rsa-2048")])),
+                    "x5t",
+                    json!(thumbprint),
+                ),
+                "x5t#S256",
+                json!(URL_SAFE_NO_PAD.encode([1; 32])),
+            ),
+        ),
+        ("use sig", with(jwk.clone(), "use", json!("sig"))),
+        ("use enc", with(jwk.clone(), "use", json!("enc"))),
+        (
+            "alg and key_ops",
+            with(with(jwk.clone(), "alg", json!("RS256")), "key_ops", json!(["verify"])),
+        ),
+        ("extra members", with(with(jwk.clone(), "issuer", json!("x")), "n2", json!(7))),
+    ];
+    for (shape, key) in shapes {
+        let set = parse(&[key]);
+        assert_eq!(set.len(), 1, "{shape}: {:?}", set.skipped());
+        assert_verifies(set.keys()[0].key(), &rsa, Algorithm::Rs256);
+    }
+}
+
+#[test]
+fn an_ec_certificate_is_checked_against_the_point() {
+    let ec = TestKey::load("ec-p256");
+    let good = with(Value::Object(ec.jwk()), "x5c", json!([x5c_entry("ec-p256")]));
+    assert_eq!(parse(&[good]).len(), 1);
+    let wrong = with(Value::Object(ec.jwk()), "x5c", json!([x5c_entry("ec-p384")]));
+    assert_eq!(skip_reason(wrong), SkipReason::CertificateMismatch);
+    let ed = TestKey::load("ed25519");
+    let good = with(Value::Object(ed.jwk()), "x5c", json!([x5c_entry("ed25519")]));
+    assert_eq!(parse(&[good]).len(), 1);
+}
+
+#[test]
+fn unusable_keys_are_skipped_with_a_reason() {
+    let rsa = Value::Object(TestKey::load("rsa-2048").jwk());
+    let ec = Value::Object(TestKey::load("ec-p256").jwk());
+    let cases: Vec<(Value, SkipReason)> = vec![
+        (json!("RSA"), SkipReason::NotAnObject),
+        (json!({"n": "AQAB"}), SkipReason::Missing("kty")),
+        (json!({"kty": 1}), SkipReason::WrongType { member: "kty", expected: "a string" }),
+        (json!({"kty": "RSA", "e": "AQAB"}), SkipReason::Missing("n")),
+        (with(rsa.clone(), "n", json!("not base64!")), SkipReason::NotBase64("n")),
+        (json!({"kty": "XYZ"}), SkipReason::UnsupportedKeyType("XYZ".into())),
+        (with(rsa.clone(), "use", json!("verify")), SkipReason::UnknownUse("verify".into())),
+        (
+            with(rsa.clone(), "key_ops", json!(["check"])),
+            SkipReason::UnknownKeyOperation("check".into()),
+        ),
+        (
+            with(rsa.clone(), "key_ops", json!("verify")),
+            SkipReason::WrongType { member: "key_ops", expected: "an array of strings" },
+        ),
+        (with(rsa.clone(), "alg", json!("RS999")), SkipReason::UnknownAlgorithm("RS999".into())),
+        (
+            with(rsa.clone(), "kid", json!(7)),
+            SkipReason::WrongType { member: "kid", expected: "a string" },
+        ),
+        // Old Auth0 tenants: a hex thumbprint, base64url-encoded (40 bytes, Hasura #4335).
+        (
+            with(rsa.clone(), "x5t", json!(URL_SAFE_NO_PAD.encode([b'a'; 40]))),
+            SkipReason::BadThumbprint { member: "x5t", len: 40, expected: 20 },
+        ),
+        (with(rsa.clone(), "x5c", json!(["AAAA"])), SkipReason::BadCertificate),
+        (with(rsa.clone(), "x5c", json!([x5c_entry("ec-p256")])), SkipReason::CertificateMismatch),
+        (
+            with(ec.clone(), "crv", json!("secp256k1")),
+            SkipReason::UnsupportedCurve("secp256k1".into()),
+        ),
+        (
+            json!({"kty": "OKP", "crv": "Ed448", "x": "AAAA"}),
+            SkipReason::UnsupportedCurve("Ed448".into()),
+        ),
+        (
+            with(ec.clone(), "x", json!(URL_SAFE_NO_PAD.encode([1; 33]))),
+            SkipReason::CoordinateTooLong { member: "x", len: 33, curve: "P-256", max: 32 },
+        ),
+        (
+            with(ec.clone(), "x", json!(URL_SAFE_NO_PAD.encode([1; 32]))),
+            SkipReason::Key(KeyError::Rejected { kind: "EC", reason: "" }),
+        ),
+    ];
+    for (key, expected) in cases {
+        let reason = skip_reason(key.clone());
+        match (&reason, &expected) {
+            // aws-lc-rs's wording is its own; the kind is what matters.
+            (
+                SkipReason::Key(KeyError::Rejected { kind, .. }),
+                SkipReason::Key(KeyError::Rejected { kind: want, .. }),
+            ) => {
+                assert_eq!(kind, want, "{key}");
+            }
+            _ => assert_eq!(reason, expected, "{key}"),
+        }
+    }
+}
+
+#[test]
+fn a_small_rsa_key_is_skipped_with_the_config_error() {
+    let key = json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xff; 64]), "e": "AQAB"});
+    assert_eq!(skip_reason(key), SkipReason::Key(KeyError::RsaTooSmall { bits: 512 }));
+}
+
+#[test]
+fn one_bad_key_does_not_spoil_the_set() {
+    let good = TestKey::load("ed25519").jwk_with_kid("good");
+    let set = parse(&[json!({"kty": "XYZ", "kid": "odd"}), good, json!(null)]);
+    assert_eq!(set.len(), 1);
+    assert_eq!(set.keys()[0].kid(), Some("good"));
+    let skipped: Vec<String> = set.skipped().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        skipped,
+        [r#"keys[0] (kid "odd"): unsupported kty "XYZ""#, "keys[2]: not a JSON object"]
+    );
+}
+
+#[test]
+fn a_document_that_is_not_a_key_set_fails() {
+    for body in ["", "junk", "[]", "{}", r#"{"keys": {}}"#, r#"{"keys": [1,]}"#] {
+        let error = JwkSet::parse(body.as_bytes()).unwrap_err();
+        assert!(matches!(error, JwksError::NotAJwkSet(_)), "{body}");
+    }
+    assert!(JwkSet::parse(br#"{"keys": [], "other": 1}"#).unwrap().is_empty());
+}
+
+#[test]
+fn candidates_put_the_matching_kid_first() {
+    let keys = [
+        TestKey::load("ec-p256").jwk_with_kid("a"),
+        Value::Object(TestKey::load("ed25519").jwk()),
+        TestKey::load("ec-p384").jwk_with_kid("b"),
+    ];
+    let set = parse(&keys);
+    let order = |kid| set.candidates(kid).map(|jwk| jwk.kid().unwrap_or("-")).collect::<Vec<_>>();
+    assert_eq!(order(Some("b")), ["b", "a", "-"]);
+    assert_eq!(order(Some("a")), ["a", "-", "b"]);
+    assert_eq!(order(Some("zzz")), ["a", "-", "b"]);
+    assert_eq!(order(None), ["a", "-", "b"]);
+    assert!(set.contains_kid("b"));
+    assert!(!set.contains_kid("-"));
+}
+
+#[test]
+fn debug_shows_no_key_material() {
+    let rsa = TestKey::load("rsa-2048");
+    let set = parse(&[rsa.jwk_with_kid("k")]);
+    let n = rsa.jwk()["n"].as_str().unwrap().to_owned();
+    let debug = format!("{set:?}");
+    assert!(debug.contains("\"k\"") && !debug.contains(&n[..20]), "{debug}");
+}
