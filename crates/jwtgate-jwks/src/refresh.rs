@@ -2,6 +2,18 @@
 //!
 //! No clock, no socket: the fetcher passes the response headers and the moment the response
 //! arrived, and gets back the delay to the next fetch and the rule that chose it.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use http::{HeaderMap, HeaderValue, header::CACHE_CONTROL};
+//! use jwtgate_jwks::refresh::{self, NextFetch, Rule};
+//!
+//! let mut headers = HeaderMap::new();
+//! headers.insert(CACHE_CONTROL, HeaderValue::from_static("must-revalidate, max-age=300"));
+//! let decision = refresh::after_success(&headers, SystemTime::UNIX_EPOCH, false);
+//! assert_eq!(decision.next, NextFetch::After(Duration::from_secs(300)));
+//! assert_eq!(decision.rule, Rule::MustRevalidate);
+//! ```
 
 use std::time::{Duration, SystemTime};
 

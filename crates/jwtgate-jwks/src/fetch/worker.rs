@@ -306,13 +306,16 @@ async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
             status.last_attempt = Some(FetchAttempt { at: now, trigger, outcome });
             status.next_fetch = Some(deadline.map_or(NextFetchAt::Never, NextFetchAt::At));
         }
+        // The sleep is armed before the attempt is announced, so whoever waits for the attempt
+        // sees the next fetch already scheduled on the clock.
+        let sleep =
+            deadline.map(|at| clock.sleep(at.duration_since(clock.now()).unwrap_or_default()));
         shared.fetch_in_flight.store(false, Ordering::Release);
         shared.attempts.send_modify(|done| *done += 1);
 
-        trigger = if let Some(at) = deadline {
-            let delay = at.duration_since(clock.now()).unwrap_or(Duration::ZERO);
+        trigger = if let Some(sleep) = sleep {
             tokio::select! {
-                () = clock.sleep(delay) => Trigger::Scheduled,
+                () = sleep => Trigger::Scheduled,
                 () = shared.kid_refetch.notified() => Trigger::UnknownKid,
             }
         } else {

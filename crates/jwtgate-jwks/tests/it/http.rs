@@ -1,0 +1,297 @@
+//! The real HTTP fetcher against wiremock: every cache header of D2 and every failure, each
+//! asserting how many requests reached the server and which keys verify afterwards. Sockets run
+//! in real time with short timeouts; the schedule runs on a manual clock.
+
+use std::time::Duration;
+
+use jwtgate_config::JwkUrl;
+use jwtgate_jwks::{
+    FetchError, FetchSettings, HttpFetcher, JwksHandle, JwksOptions, ManualClock, NextFetchAt,
+    TransportError,
+};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{Keys, at, attempts, clock, settle};
+
+fn settings() -> FetchSettings {
+    FetchSettings {
+        connect_timeout: Duration::from_secs(1),
+        timeout: Duration::from_secs(1),
+        ..FetchSettings::default()
+    }
+}
+
+fn spawn(server: &MockServer, clock: &ManualClock) -> JwksHandle {
+    spawn_at(server, "/jwks", clock)
+}
+
+fn spawn_at(server: &MockServer, route: &str, clock: &ManualClock) -> JwksHandle {
+    let url = JwkUrl::parse(&format!("{}{route}", server.uri())).unwrap();
+    let fetcher = HttpFetcher::new(&url, settings()).unwrap();
+    let options = JwksOptions { fetch: settings(), ..JwksOptions::default() };
+    JwksHandle::spawn_with(url, fetcher, clock.clone(), &options)
+}
+
+fn keys_response(headers: &[(&str, &str)], body: &str) -> ResponseTemplate {
+    headers
+        .iter()
+        .fold(ResponseTemplate::new(200), |template, (name, value)| {
+            template.insert_header(*name, *value)
+        })
+        .set_body_string(body)
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+/// A name, the response headers, and the delay they schedule in seconds (None: never).
+type HeaderCase<'a> = (&'static str, Vec<(&'static str, &'a str)>, Option<u64>);
+/// A name, the failing response, and the error it must give.
+type FailureCase = (&'static str, ResponseTemplate, fn(&FetchError) -> bool);
+
+/// Each cache header: the delay it schedules (None: never), then the refetch it causes.
+#[tokio::test]
+async fn every_cache_header_schedules_the_next_fetch() {
+    let keys = Keys::load();
+    let expires_future = httpdate::fmt_http_date(at(300));
+    let expires_past = httpdate::fmt_http_date(at(0) - Duration::from_hours(1));
+    let cases: Vec<HeaderCase<'_>> = vec![
+        ("max-age", vec![("cache-control", "max-age=10")], Some(10)),
+        ("s-maxage", vec![("cache-control", "public, s-maxage=20")], Some(20)),
+        ("no-cache", vec![("cache-control", "no-cache")], Some(60)),
+        ("no-store", vec![("cache-control", "no-store")], Some(60)),
+        (
+            "must-revalidate with max-age",
+            vec![("cache-control", "must-revalidate, max-age=30")],
+            Some(30),
+        ),
+        ("must-revalidate alone", vec![("cache-control", "must-revalidate")], Some(60)),
+        ("Expires in the future", vec![("expires", expires_future.as_str())], Some(300)),
+        ("Expires in the past", vec![("expires", expires_past.as_str())], Some(60)),
+        ("Expires malformed", vec![("expires", "next tuesday")], None),
+        (
+            "Cache-Control with Expires",
+            vec![("cache-control", "max-age=45"), ("expires", expires_future.as_str())],
+            Some(45),
+        ),
+        ("no headers", vec![], None),
+        ("a delay under one second", vec![("cache-control", "max-age=0")], Some(60)),
+    ];
+    for (name, headers, delay) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/jwks"))
+            .respond_with(keys_response(&headers, &keys.set_a()))
+            .mount(&server)
+            .await;
+        let clock = clock();
+        let handle = spawn(&server, &clock);
+        attempts(&handle, 1).await;
+        assert_eq!(requests(&server).await, 1, "{name}");
+        assert_eq!(keys.verifying(&handle), "A", "{name}");
+        if let Some(seconds) = delay {
+            assert_eq!(clock.next_wake(), Some(at(seconds)), "{name}");
+            clock.advance(Duration::from_secs(seconds - 1));
+            settle().await;
+            assert_eq!(requests(&server).await, 1, "{name}: not before {seconds} s");
+            clock.advance(Duration::from_secs(1));
+            attempts(&handle, 2).await;
+            assert_eq!(requests(&server).await, 2, "{name}: refetched at {seconds} s");
+        } else {
+            assert_eq!(handle.status().next_fetch, Some(NextFetchAt::Never), "{name}");
+            clock.advance(Duration::from_hours(30 * 24));
+            settle().await;
+            assert_eq!(requests(&server).await, 1, "{name}: never refetched");
+        }
+        assert_eq!(keys.verifying(&handle), "A", "{name}");
+    }
+}
+
+/// Each failure after a good fetch: the keys stay, the retry comes after one second.
+#[tokio::test]
+async fn failures_keep_the_last_good_keys() {
+    let keys = Keys::load();
+    let too_large = format!(r#"{{"keys": [], "padding": "{}"}}"#, "x".repeat(1024 * 1024));
+    let cases: Vec<FailureCase> = vec![
+        (
+            "500",
+            ResponseTemplate::new(500),
+            |e| matches!(e, FetchError::Status(s) if s.as_u16() == 500),
+        ),
+        (
+            "404",
+            ResponseTemplate::new(404),
+            |e| matches!(e, FetchError::Status(s) if s.as_u16() == 404),
+        ),
+        (
+            "slow response past the timeout",
+            keys_response(&[], &Keys::load().set_b()).set_delay(Duration::from_secs(3)),
+            |e| matches!(e, FetchError::Transport(TransportError::Timeout(_))),
+        ),
+        ("junk JSON", keys_response(&[], "{\"keys\": [oops"), |e| matches!(e, FetchError::Body(_))),
+        ("empty key set", keys_response(&[], r#"{"keys": []}"#), |e| {
+            matches!(e, FetchError::NoUsableKeys { skipped: 0 })
+        }),
+        ("body over the limit", keys_response(&[], &too_large), |e| {
+            matches!(e, FetchError::Transport(TransportError::TooLarge(1_048_576)))
+        }),
+    ];
+    for (name, failure, expected) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(keys_response(&[("cache-control", "max-age=10")], &keys.set_a()))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET")).respond_with(failure).mount(&server).await;
+        let clock = clock();
+        let handle = spawn(&server, &clock);
+        attempts(&handle, 1).await;
+        clock.advance(Duration::from_secs(10));
+        attempts(&handle, 2).await;
+        assert_eq!(requests(&server).await, 2, "{name}");
+        let status = handle.status();
+        let outcome = status.last_attempt.unwrap().outcome;
+        assert!(outcome.as_ref().is_err_and(expected), "{name}: {outcome:?}");
+        assert_eq!(keys.verifying(&handle), "A", "{name}: the last good set is kept");
+        assert_eq!(clock.next_wake(), Some(at(11)), "{name}: retry after one second");
+        clock.advance(Duration::from_secs(1));
+        attempts(&handle, 3).await;
+        assert_eq!(requests(&server).await, 3, "{name}: retried");
+        assert_eq!(clock.next_wake(), Some(at(13)), "{name}: then after two");
+        assert_eq!(keys.verifying(&handle), "A", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_startup_fetch_serves_nothing_until_a_retry_succeeds() {
+    let keys = Keys::load();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET")).respond_with(keys_response(&[], &keys.set_a())).mount(&server).await;
+    let clock = clock();
+    let handle = spawn(&server, &clock);
+    attempts(&handle, 1).await;
+    assert_eq!(keys.verifying(&handle), "");
+    assert_eq!(
+        handle.status().last_attempt.unwrap().outcome.unwrap_err().to_string(),
+        "HTTP status 503"
+    );
+    clock.advance(Duration::from_secs(1));
+    attempts(&handle, 2).await;
+    assert_eq!((requests(&server).await, keys.verifying(&handle).as_str()), (2, "A"));
+}
+
+#[tokio::test]
+async fn a_key_rotation_from_a_to_b() {
+    let keys = Keys::load();
+    let server = MockServer::start().await;
+    let max_age = [("cache-control", "max-age=60")];
+    Mock::given(method("GET"))
+        .respond_with(keys_response(&max_age, &keys.set_a()))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(keys_response(&max_age, &keys.set_ab()))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(keys_response(&max_age, &keys.set_b()))
+        .mount(&server)
+        .await;
+    let clock = clock();
+    let handle = spawn(&server, &clock);
+    for (fetch, verifying) in [(1, "A"), (2, "AB"), (3, "B")] {
+        if fetch > 1 {
+            clock.advance(Duration::from_mins(1));
+        }
+        attempts(&handle, fetch).await;
+        assert_eq!(requests(&server).await, usize::try_from(fetch).unwrap());
+        assert_eq!(keys.verifying(&handle), verifying, "after fetch {fetch}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_kid_fetches_the_new_key_once() {
+    let keys = Keys::load();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(keys_response(&[], &keys.set_a()))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(keys_response(&[], &keys.set_ab()))
+        .mount(&server)
+        .await;
+    let clock = clock();
+    let handle = spawn(&server, &clock);
+    attempts(&handle, 1).await;
+    assert!(!handle.keys().contains_kid("b"));
+    let started = (0..1000).filter(|_| handle.refetch_for_unknown_kid(at(0))).count();
+    assert_eq!(started, 1);
+    attempts(&handle, 2).await;
+    assert!(handle.keys().contains_kid("b"));
+    assert_eq!((requests(&server).await, keys.verifying(&handle).as_str()), (2, "AB"));
+    let again = (0..1000).filter(|_| handle.refetch_for_unknown_kid(at(10))).count();
+    settle().await;
+    assert_eq!((again, requests(&server).await), (0, 2));
+}
+
+#[tokio::test]
+async fn redirects_are_followed_up_to_five() {
+    let keys = Keys::load();
+    let server = MockServer::start().await;
+    for hop in 0..5 {
+        Mock::given(path(format!("/hop{hop}")))
+            .respond_with(
+                ResponseTemplate::new(302).insert_header("location", format!("/hop{}", hop + 1)),
+            )
+            .mount(&server)
+            .await;
+    }
+    Mock::given(path("/hop5")).respond_with(keys_response(&[], &keys.set_a())).mount(&server).await;
+    Mock::given(path("/loop"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/loop"))
+        .mount(&server)
+        .await;
+
+    let clock = clock();
+    let five = spawn_at(&server, "/hop0", &clock);
+    attempts(&five, 1).await;
+    assert_eq!(keys.verifying(&five), "A");
+    let endless = spawn_at(&server, "/loop", &clock);
+    attempts(&endless, 1).await;
+    assert_eq!(
+        endless.status().last_attempt.unwrap().outcome,
+        Err(FetchError::Transport(TransportError::TooManyRedirects(5)))
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_transport_error() {
+    // A port that was free a moment ago (a dropped wiremock server would go back to its pool
+    // and keep listening).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = JwkUrl::parse(&format!("http://127.0.0.1:{port}/jwks")).unwrap();
+    let handle = JwksHandle::spawn_with(
+        url.clone(),
+        HttpFetcher::new(&url, settings()).unwrap(),
+        clock(),
+        &JwksOptions::default(),
+    );
+    attempts(&handle, 1).await;
+    let outcome = handle.status().last_attempt.unwrap().outcome;
+    assert!(
+        matches!(outcome, Err(FetchError::Transport(TransportError::Request(_)))),
+        "{outcome:?}"
+    );
+}
