@@ -38,6 +38,33 @@ impl Session {
             .map(|(_, value)| value.as_str())
     }
 
+    /// A session from request headers rather than a token (the admin secret and unauthorized
+    /// role paths of CONTRACT.md): `role` as `x-hasura-role`, plus `variables` (names already
+    /// lower-case; for a repeated name the last counts) minus `x-hasura-role`,
+    /// `x-hasura-allowed-roles`, `x-hasura-default-role` and the admin secret headers.
+    pub fn from_variables<'v>(
+        role: &str,
+        variables: impl IntoIterator<Item = (&'v str, String)>,
+    ) -> Self {
+        let mut kept: Vec<(String, String)> = Vec::new();
+        for (name, value) in variables {
+            let excluded = name == ROLE_VARIABLE
+                || name == "x-hasura-allowed-roles"
+                || name == "x-hasura-default-role"
+                || ADMIN_SECRET_VARIABLES.contains(&name);
+            if excluded {
+                continue;
+            }
+            match kept.iter_mut().find(|(existing, _)| existing == name) {
+                Some(slot) => slot.1 = value,
+                None => kept.push((name.to_owned(), value)),
+            }
+        }
+        kept.push((ROLE_VARIABLE.to_owned(), role.to_owned()));
+        kept.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        Self { variables: kept }
+    }
+
     /// Every variable, sorted by name, `x-hasura-role` included.
     pub fn variables(&self) -> impl Iterator<Item = (&str, &str)> {
         self.variables.iter().map(|(name, value)| (name.as_str(), value.as_str()))

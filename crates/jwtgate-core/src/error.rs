@@ -1,0 +1,100 @@
+//! Every way authentication fails, and the one mapping to Hasura's code, message and jwtgate's
+//! HTTP status (hasura-semantics.md Appendix A; CONTRACT.md "Failure").
+
+use jwtgate_claims::ClaimsError;
+
+/// The largest token jwtgate decodes.
+pub const MAX_TOKEN_BYTES: usize = 65536;
+
+/// Why a request was not authenticated. `Display` is Hasura's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No token presented, no admin secret header and no unauthorized role.
+    #[error("Missing 'Authorization' or 'Cookie' header in JWT authentication mode")]
+    MissingToken,
+    /// An `Authorization` header that is not `Bearer <one token>`.
+    #[error("Malformed Authorization header")]
+    MalformedAuthorization,
+    /// Two or more (secret, token) pairs passed the issuer pre-match (section 6).
+    #[error("Could not verify JWT: Multiple JWTs found")]
+    MultipleTokens,
+    /// The token failed decoding, signature or registered-claim checks.
+    #[error("Could not verify JWT: {0}")]
+    Jwt(#[from] JwtError),
+    /// The verified claims do not make a session.
+    #[error(transparent)]
+    Claims(#[from] ClaimsError),
+    /// An admin secret header that does not match the configured admin secret.
+    #[error("invalid x-hasura-admin-secret/x-hasura-access-key")]
+    InvalidAdminSecret,
+}
+
+impl AuthError {
+    /// Hasura's error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingToken | Self::MalformedAuthorization | Self::MultipleTokens => {
+                "invalid-headers"
+            }
+            Self::Jwt(_) => "invalid-jwt",
+            Self::Claims(error) => error.code(),
+            Self::InvalidAdminSecret => "access-denied",
+        }
+    }
+
+    /// The HTTP status jwtgate answers with: 401 for every denial (D3).
+    pub fn status(&self) -> u16 {
+        401
+    }
+
+    /// Whether a token was presented (the `WWW-Authenticate` header says `invalid_token` then).
+    pub fn token_presented(&self) -> bool {
+        !matches!(self, Self::MissingToken | Self::InvalidAdminSecret)
+    }
+}
+
+/// A token-level failure; `Display` is the part after `Could not verify JWT: `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtError {
+    /// Longer than [`MAX_TOKEN_BYTES`]; rejected before decoding.
+    #[error("token larger than 65536 bytes")]
+    TooLarge,
+    /// Not three dot-separated parts.
+    #[error("JWSError (CompactDecodeError Invalid number of parts: Expected 3 parts; got {0})")]
+    PartCount(usize),
+    /// A part that is not UTF-8 (parts numbered from 0, as jose does).
+    #[error("JWSError (CompactDecodeError Invalid text: Invalid text at part {0}: not UTF-8)")]
+    InvalidText(usize),
+    /// Bad base64url, or a header that is not a JWS header.
+    #[error("JWSError (JSONDecodeError {0:?})")]
+    JsonDecode(String),
+    /// The payload is not a JWT claims set.
+    #[error("JWTClaimsSetDecodeError {0:?}")]
+    ClaimsSetDecode(String),
+    /// `alg: none`.
+    #[error("JWSError JWSNoSignatures")]
+    NoSignatures,
+    /// No key to try (an empty key set).
+    #[error("JWSError NoUsableKeys")]
+    NoUsableKeys,
+    /// No key verified the signature.
+    #[error("JWSError JWSInvalidSignature")]
+    InvalidSignature,
+    /// `exp` has passed.
+    #[error("JWTExpired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("JWTNotYetValid")]
+    NotYetValid,
+    /// `iat` is in the future.
+    #[error("JWTIssuedAtFuture")]
+    IssuedAtFuture,
+    /// `iss` is not the configured issuer.
+    #[error("JWTNotInIssuer")]
+    NotInIssuer,
+    /// No `aud` value is a configured audience.
+    #[error("JWTNotInAudience")]
+    NotInAudience,
+}
