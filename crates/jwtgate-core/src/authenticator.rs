@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{constant_time, digest};
@@ -127,6 +128,17 @@ pub struct Authenticator {
     admin_secret_digest: Option<digest::Digest>,
     unauthorized_role: Option<String>,
     cache: Option<quick_cache::sync::Cache<CacheKey, Arc<CacheEntry>>>,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+}
+
+/// Verified-token cache counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    /// Requests answered from the cache.
+    pub hits: u64,
+    /// Requests the cache could serve but did not hold (or held stale).
+    pub misses: u64,
 }
 
 impl fmt::Debug for Authenticator {
@@ -172,12 +184,22 @@ impl Authenticator {
                 .map(|secret| digest::digest(&digest::SHA512, secret.as_bytes())),
             unauthorized_role: config.unauthorized_role,
             cache,
+            cache_hits: AtomicU64::new(0),
+            cache_misses: AtomicU64::new(0),
         }
     }
 
     /// The key set fetchers of the `jwk_url` secrets, in secret order.
     pub fn key_sets(&self) -> impl Iterator<Item = &JwksHandle> {
         self.secrets.iter().filter_map(|secret| secret.key_set.as_ref())
+    }
+
+    /// The verified-token cache's counters so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.cache_hits.load(Ordering::Relaxed),
+            misses: self.cache_misses.load(Ordering::Relaxed),
+        }
     }
 
     /// Says who the caller of a request with these headers is, at `now`.
@@ -210,8 +232,10 @@ impl Authenticator {
         if let Some(entry) = cache.get(&key)
             && self.is_fresh(&entry, now)
         {
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Arc::clone(&entry.authenticated));
         }
+        self.cache_misses.fetch_add(1, Ordering::Relaxed);
         let verified = self.authenticate_uncached(headers, now, role_header.as_deref())?;
         if let Some((secret, generation)) = verified.secret {
             let key = CacheKey {

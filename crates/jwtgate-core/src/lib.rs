@@ -13,6 +13,6 @@ mod extract;
 mod token;
 
 pub use authenticator::{
-    Authenticated, Authenticator, AuthenticatorConfig, Caller, DEFAULT_TOKEN_CACHE_SIZE,
+    Authenticated, Authenticator, AuthenticatorConfig, CacheStats, Caller, DEFAULT_TOKEN_CACHE_SIZE,
 };
 pub use error::{AuthError, JwtError, MAX_TOKEN_BYTES};
