@@ -24,6 +24,15 @@ pub enum TestKey {
     Hmac(Vec<u8>),
 }
 
+/// The text of `fixtures/keys/<file>`.
+///
+/// # Panics
+/// When the file is missing.
+pub fn fixture_text(file: &str) -> String {
+    let path = fixtures_dir().join("keys").join(file);
+    fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
 /// The PEM file `fixtures/keys/<file>` as DER.
 ///
 /// # Panics
@@ -109,6 +118,17 @@ impl TestKey {
                     .as_ref()
                     .to_vec()
             }
+        }
+    }
+
+    /// The public key as aws-lc-rs reads it: PKCS#1 DER for RSA, the SEC1 point for EC, the 32
+    /// raw bytes for Ed25519, the secret for HMAC.
+    pub fn public_key_bytes(&self) -> Vec<u8> {
+        match self {
+            Self::Rsa(key) => key.public_key().as_ref().to_vec(),
+            Self::Ec(key, _, _) => key.public_key().as_ref().to_vec(),
+            Self::Ed25519(key) => key.public_key().as_ref().to_vec(),
+            Self::Hmac(secret) => secret.clone(),
         }
     }
 

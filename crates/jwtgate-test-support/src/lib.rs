@@ -1,10 +1,11 @@
 //! Shared helpers for jwtgate's tests: where `fixtures/` is, which case files a suite has, a
 //! runner that checks every case and reports all failures at once, each named by its file, and
-//! the fixture keys as signers and JWKs ([`keys`]).
+//! the fixture keys as signers and JWKs ([`keys`]), and the benchmark corpus ([`corpus`]).
 
 #![expect(clippy::panic, clippy::missing_panics_doc, reason = "test helpers fail by panicking")]
 #![allow(clippy::indexing_slicing, reason = "test helpers fail by panicking")]
 
+pub mod corpus;
 pub mod keys;
 
 use std::fs;

@@ -1,0 +1,165 @@
+//! `Authenticator::authenticate` on the corpus token `typical`, next to its floor (the bare
+//! aws-lc-rs signature check on the same token) and to `jsonwebtoken::decode::<Value>` plus the
+//! same claims resolution; and a repeated request answered from the cache.
+//!
+//! Run with `cargo bench -p jwtgate-core`; compare ratios within one run.
+
+#![expect(clippy::expect_used, reason = "a bench fails by panicking on a broken corpus")]
+
+use std::hint::black_box;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::hmac;
+use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::{HeaderMap, HeaderValue};
+use jwtgate_claims::ClaimsSet;
+use jwtgate_config::parse_jwt_secret;
+use jwtgate_core::{Authenticator, AuthenticatorConfig};
+use jwtgate_test_support::corpus::{self, Expected, Scenario};
+use jwtgate_test_support::keys::fixture_text;
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(corpus::NOW)
+}
+
+fn authenticator(scenario: &Scenario, cache_size: usize) -> Authenticator {
+    let secret = parse_jwt_secret(&scenario.secret.to_string()).expect("corpus secrets are valid");
+    let config = AuthenticatorConfig {
+        secrets: vec![secret],
+        token_cache_size: cache_size,
+        ..AuthenticatorConfig::default()
+    };
+    Authenticator::new(config, |_| unreachable!("the typical scenarios use inline keys"))
+}
+
+fn request(scenario: &Scenario) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let value =
+        HeaderValue::from_str(&format!("Bearer {}", scenario.token)).expect("tokens are ASCII");
+    headers.insert("authorization", value);
+    headers
+}
+
+/// The bare signature check: a key prepared outside the loop, the signature decoded outside it.
+type SignatureCheck = Box<dyn Fn(&[u8], &[u8]) -> bool>;
+
+struct Floor {
+    check: SignatureCheck,
+    input: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+fn floor(scenario: &Scenario) -> Floor {
+    let (input, signature) = scenario.token.rsplit_once('.').expect("three parts");
+    let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    let key = scenario.key.public_key_bytes();
+    let check: SignatureCheck = if scenario.alg == "HS256" {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &key);
+        Box::new(move |input, signature| hmac::verify(&key, input, signature).is_ok())
+    } else {
+        let algorithm: &'static dyn VerificationAlgorithm = match scenario.alg {
+            "RS256" => &signature::RSA_PKCS1_2048_8192_SHA256,
+            "PS256" => &signature::RSA_PSS_2048_8192_SHA256,
+            "ES256" => &signature::ECDSA_P256_SHA256_FIXED,
+            "ES384" => &signature::ECDSA_P384_SHA384_FIXED,
+            "ES512" => &signature::ECDSA_P521_SHA512_FIXED,
+            "EdDSA" => &signature::ED25519,
+            other => unreachable!("no floor for {other}"),
+        };
+        let key = ParsedPublicKey::new(algorithm, key).expect("corpus keys parse");
+        Box::new(move |input, signature| key.verify_sig(input, signature).is_ok())
+    };
+    Floor { check, input: input.as_bytes().to_vec(), signature }
+}
+
+/// `jsonwebtoken::decode::<Value>` with jwtgate's rules (no leeway, no required claims, no
+/// audience check) and then the same claims resolution; `None` where jsonwebtoken lacks the
+/// algorithm (ES512).
+fn jsonwebtoken_path(scenario: &Scenario) -> Option<impl Fn() -> bool> {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+    let (algorithm, key) = match scenario.alg {
+        "HS256" => (Algorithm::HS256, DecodingKey::from_secret(corpus::HS256_SECRET.as_bytes())),
+        "RS256" | "PS256" => {
+            let key =
+                DecodingKey::from_rsa_pem(fixture_text("rsa-2048.pub.pem").as_bytes()).ok()?;
+            (if scenario.alg == "RS256" { Algorithm::RS256 } else { Algorithm::PS256 }, key)
+        }
+        "ES256" => (
+            Algorithm::ES256,
+            DecodingKey::from_ec_pem(fixture_text("ec-p256.pub.pem").as_bytes()).ok()?,
+        ),
+        "ES384" => (
+            Algorithm::ES384,
+            DecodingKey::from_ec_pem(fixture_text("ec-p384.pub.pem").as_bytes()).ok()?,
+        ),
+        "EdDSA" => (
+            Algorithm::EdDSA,
+            DecodingKey::from_ed_pem(fixture_text("ed25519.pub.pem").as_bytes()).ok()?,
+        ),
+        _ => return None,
+    };
+    let mut validation = Validation::new(algorithm);
+    validation.leeway = 0;
+    validation.validate_aud = false;
+    validation.validate_nbf = true;
+    validation.required_spec_claims.clear();
+    let secret = parse_jwt_secret(&scenario.secret.to_string()).ok()?;
+    let token = scenario.token.clone();
+    Some(move || {
+        let Ok(data) = decode::<serde_json::Value>(&token, &key, &validation) else { return false };
+        let text = data.claims.to_string();
+        let Ok(claims) = ClaimsSet::parse(&text) else { return false };
+        jwtgate_claims::resolve(&claims, secret.claims(), None).is_ok()
+    })
+}
+
+fn typical(c: &mut Criterion) {
+    for scenario in corpus::typical() {
+        let authenticator = authenticator(&scenario, 0);
+        let headers = request(&scenario);
+        let outcome =
+            authenticator.authenticate(&headers, now()).map(|ok| ok.session().role().to_owned());
+        assert_eq!(
+            outcome.as_deref().map_err(ToString::to_string),
+            match scenario.expected {
+                Expected::Role(role) => Ok(role),
+                Expected::Denied(message) => Err(message.to_owned()),
+            },
+            "{}",
+            scenario.name
+        );
+        let floor = floor(&scenario);
+        assert!((floor.check)(&floor.input, &floor.signature), "{}: floor", scenario.name);
+
+        let mut group = c.benchmark_group(scenario.name);
+        group.bench_function("authenticate", |b| {
+            b.iter(|| authenticator.authenticate(black_box(&headers), now()));
+        });
+        group.bench_function("floor_aws_lc_verify", |b| {
+            b.iter(|| (floor.check)(black_box(&floor.input), black_box(&floor.signature)));
+        });
+        if let Some(jsonwebtoken) = jsonwebtoken_path(&scenario) {
+            assert!(jsonwebtoken(), "{}: jsonwebtoken path", scenario.name);
+            group.bench_function("jsonwebtoken_decode_resolve", |b| b.iter(&jsonwebtoken));
+        }
+        group.finish();
+    }
+}
+
+fn cache_hit(c: &mut Criterion) {
+    let scenario = corpus::typical().into_iter().next().expect("hs256 first");
+    let authenticator = authenticator(&scenario, 10_000);
+    let headers = request(&scenario);
+    authenticator.authenticate(&headers, now()).expect("typical token verifies");
+    authenticator.authenticate(&headers, now()).expect("typical token verifies");
+    assert_eq!(authenticator.cache_stats().hits, 1);
+    c.bench_function("cache_hit/authenticate", |b| {
+        b.iter(|| authenticator.authenticate(black_box(&headers), now()));
+    });
+}
+
+criterion_group!(benches, typical, cache_hit);
+criterion_main!(benches);
