@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{constant_time, digest};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use jwtgate_claims::{ClaimsSet, Session};
 use jwtgate_config::{JwkUrl, JwtSecret, KeySource, VerifyingKey};
 use jwtgate_jwks::JwksHandle;
 
 use crate::error::{AuthError, JwtError, MAX_TOKEN_BYTES};
 use crate::extract::{Candidate, Locations};
-use crate::token::{self, DecodedToken, TokenAlgorithm};
+use crate::token::{self, DecodedToken, Registered, TokenAlgorithm};
 
 /// What an [`Authenticator`] is built from.
 #[derive(Debug, Default)]
@@ -29,6 +29,11 @@ pub struct AuthenticatorConfig {
     /// Entries of the verified-token cache; 0 turns it off.
     pub token_cache_size: usize,
 }
+
+// Header names made once, so lookups do not parse them per request.
+static ROLE_HEADER: HeaderName = HeaderName::from_static("x-hasura-role");
+static ADMIN_SECRET_HEADER: HeaderName = HeaderName::from_static("x-hasura-admin-secret");
+static ACCESS_KEY_HEADER: HeaderName = HeaderName::from_static("x-hasura-access-key");
 
 /// The default size of the verified-token cache.
 pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 10_000;
@@ -76,7 +81,7 @@ struct ConfiguredSecret {
 }
 
 /// A cache key: the token's location, the token and the `x-hasura-role` header.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq)]
 struct CacheKey {
     location: usize,
     token: Box<[u8]>,
@@ -90,12 +95,29 @@ struct CacheKeyRef<'a> {
     role: Option<&'a str>,
 }
 
+/// How many trailing token bytes the cache hashes.
+const HASHED_TOKEN_TAIL: usize = 32;
+
+/// Hashes a key by the token's length and its last bytes, which lie in the signature. Only
+/// verified tokens enter the cache, and distinct valid tokens have distinct signatures, so the
+/// tail spreads keys as well as the whole token would at a fraction of the hashing; equality
+/// still compares whole tokens.
+fn hash_key<H: Hasher>(location: usize, token: &[u8], role: Option<&str>, state: &mut H) {
+    location.hash(state);
+    token.len().hash(state);
+    token.get(token.len().saturating_sub(HASHED_TOKEN_TAIL)..).unwrap_or_default().hash(state);
+    role.hash(state);
+}
+
+impl Hash for CacheKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_key(self.location, &self.token, self.role.as_deref(), state);
+    }
+}
+
 impl Hash for CacheKeyRef<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // Field by field as `CacheKey`'s derived `Hash` does.
-        self.location.hash(state);
-        self.token.hash(state);
-        self.role.hash(state);
+        hash_key(self.location, self.token, self.role, state);
     }
 }
 
@@ -209,7 +231,7 @@ impl Authenticator {
         now: SystemTime,
     ) -> Result<Arc<Authenticated>, AuthError> {
         let role_header =
-            headers.get("x-hasura-role").map(|value| String::from_utf8_lossy(value.as_bytes()));
+            headers.get(&ROLE_HEADER).map(|value| String::from_utf8_lossy(value.as_bytes()));
         let Some(cache) = &self.cache else {
             return self
                 .authenticate_uncached(headers, now, role_header.as_deref())
@@ -296,18 +318,29 @@ impl Authenticator {
             .iter()
             .map(|token| token.as_ref().ok().map(|token| ClaimsSet::parse(&token.payload)))
             .collect();
+        // The registered claims are typed once too; the issuer pre-match reads `iss` from them,
+        // and a token whose claims set does not decode counts as having no issuer (3.6.1).
+        let registered: Vec<Option<Result<Registered<'_>, JwtError>>> = claims
+            .iter()
+            .map(|claims| match claims {
+                Some(Ok(claims)) => Some(token::registered(claims)),
+                _ => None,
+            })
+            .collect();
 
         // Issuer pre-match of every (secret, token) pair (section 6).
         let mut chosen = None;
         let mut matches = 0;
         for (index, candidate) in candidates.iter().enumerate() {
-            let token_issuer =
-                claims.get(index).and_then(|claims| issuer_of(claims.as_ref()?.as_ref().ok()?));
+            let token_issuer = match registered.get(index) {
+                Some(Some(Ok(registered))) => registered.iss.as_deref(),
+                _ => None,
+            };
             for (secret_index, secret) in self.secrets.iter().enumerate() {
                 if secret.location != candidate.location {
                     continue;
                 }
-                let mismatch = matches!((secret.secret.issuer(), token_issuer.as_deref()), (Some(wanted), Some(iss)) if wanted != iss);
+                let mismatch = matches!((secret.secret.issuer(), token_issuer), (Some(wanted), Some(iss)) if wanted != iss);
                 if !mismatch {
                     matches += 1;
                     chosen = Some((index, secret_index));
@@ -323,14 +356,16 @@ impl Authenticator {
         let generation = secret.key_set.as_ref().map_or(0, JwksHandle::generation);
         let decoded =
             decoded.get(index).ok_or(AuthError::MissingToken)?.as_ref().map_err(Clone::clone)?;
-        let claims = match claims.get(index) {
-            Some(Some(Ok(claims))) => claims,
-            Some(Some(Err(error))) => {
+        let (claims, registered) = match (claims.get(index), registered.get(index)) {
+            (Some(Some(Ok(claims))), Some(Some(registered))) => {
+                (claims, registered.as_ref().map_err(Clone::clone)?)
+            }
+            (Some(Some(Err(error))), _) => {
                 return Err(JwtError::ClaimsSetDecode(error.to_string()).into());
             }
             _ => return Err(AuthError::MissingToken),
         };
-        let authenticated = verify(secret, decoded, claims, role_header, now)?;
+        let authenticated = verify(secret, decoded, claims, registered, role_header, now)?;
         Ok(Verified {
             authenticated: Arc::new(authenticated),
             secret: Some((secret_index, generation)),
@@ -341,13 +376,13 @@ impl Authenticator {
     fn without_token(&self, headers: &HeaderMap) -> Result<Arc<Authenticated>, AuthError> {
         if let Some(expected) = &self.admin_secret_digest {
             let sent =
-                headers.get("x-hasura-admin-secret").or_else(|| headers.get("x-hasura-access-key"));
+                headers.get(&ADMIN_SECRET_HEADER).or_else(|| headers.get(&ACCESS_KEY_HEADER));
             if let Some(sent) = sent {
                 let sent = digest::digest(&digest::SHA512, sent.as_bytes());
                 constant_time::verify_slices_are_equal(sent.as_ref(), expected.as_ref())
                     .map_err(|_| AuthError::InvalidAdminSecret)?;
                 let role = headers
-                    .get("x-hasura-role")
+                    .get(&ROLE_HEADER)
                     .map(|value| String::from_utf8_lossy(value.as_bytes()))
                     .filter(|role| !role.is_empty())
                     .unwrap_or(Cow::Borrowed("admin"));
@@ -372,25 +407,19 @@ fn request_variables(headers: &HeaderMap) -> impl Iterator<Item = (&str, String)
     )
 }
 
-/// The token's `iss` for the pre-match; an unreadable one counts as none (section 3.6.1).
-fn issuer_of(claims: &ClaimsSet<'_>) -> Option<String> {
-    let iss: String = serde_json::from_str(claims.get("iss")?.get()).ok()?;
-    jwtgate_config::is_string_or_uri(&iss).then_some(iss)
-}
-
 /// Signature, registered claims and claims resolution of the chosen (secret, token) pair.
 fn verify(
     configured: &ConfiguredSecret,
     token: &DecodedToken<'_>,
     claims: &ClaimsSet<'_>,
+    registered: &Registered<'_>,
     role_header: Option<&str>,
     now: SystemTime,
 ) -> Result<Authenticated, AuthError> {
     let secret = &configured.secret;
-    let registered = token::registered(claims)?;
     check_signature(configured, token, now)?;
     token::check(
-        &registered,
+        registered,
         seconds(now),
         secret.allowed_skew(),
         secret.issuer(),

@@ -91,10 +91,23 @@ impl Locations {
     }
 }
 
+/// Char8 `isSpace`: what Hasura's `words` splits on.
+fn is_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0)
+}
+
 /// `Bearer <token>` split on Char8 whitespace: exactly two words, the first exactly `Bearer`.
 fn bearer_token(value: &[u8]) -> Option<&[u8]> {
-    let is_space = |byte: &u8| matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0);
-    let mut words = value.split(is_space).filter(|word| !word.is_empty());
+    // The usual shape, checked with vectorised scans for each whitespace byte.
+    if let Some(token) = value.strip_prefix(b"Bearer ")
+        && !token.is_empty()
+        && memchr::memchr3(b' ', b'\t', 0xa0, token).is_none()
+        && memchr::memchr3(b'\n', b'\r', 0x0b, token).is_none()
+        && memchr::memchr(0x0c, token).is_none()
+    {
+        return Some(token);
+    }
+    let mut words = value.split(|&byte| is_space(byte)).filter(|word| !word.is_empty());
     match (words.next(), words.next(), words.next()) {
         (Some(b"Bearer"), Some(token), None) => Some(token),
         _ => None,

@@ -45,18 +45,18 @@ struct Header<'a> {
 /// Splits and decodes a compact JWS in jose's order: part count, text, header, payload,
 /// signature. Padding is rejected, as jose's base64url is unpadded.
 pub(crate) fn decode(token: &[u8]) -> Result<DecodedToken<'_>, JwtError> {
-    let parts = token.split(|&byte| byte == b'.').count();
-    let mut split = token.splitn(3, |&byte| byte == b'.');
-    let (Some(header), Some(payload_part), Some(signature), 3) =
-        (split.next(), split.next(), split.next(), parts)
-    else {
-        return Err(JwtError::PartCount(parts));
+    let mut dots = memchr::memchr_iter(b'.', token);
+    let (Some(first_dot), Some(second_dot), None) = (dots.next(), dots.next(), dots.next()) else {
+        return Err(JwtError::PartCount(memchr::memchr_iter(b'.', token).count() + 1));
     };
-    for (index, part) in [header, payload_part, signature].into_iter().enumerate() {
-        if std::str::from_utf8(part).is_err() {
-            return Err(JwtError::InvalidText(index));
-        }
+    if let Err(error) = std::str::from_utf8(token) {
+        let at = error.valid_up_to();
+        let part = usize::from(at > first_dot) + usize::from(at > second_dot);
+        return Err(JwtError::InvalidText(part));
     }
+    let header = token.get(..first_dot).unwrap_or_default();
+    let payload_part = token.get(first_dot + 1..second_dot).unwrap_or_default();
+    let signature = token.get(second_dot + 1..).unwrap_or_default();
     let base64 = |part: &[u8]| {
         URL_SAFE_NO_PAD
             .decode(part)
@@ -75,80 +75,83 @@ pub(crate) fn decode(token: &[u8]) -> Result<DecodedToken<'_>, JwtError> {
     let payload = String::from_utf8(base64(payload_part)?)
         .map_err(|_| JwtError::ClaimsSetDecode("payload is not UTF-8".to_owned()))?;
     let signature = base64(signature)?;
-    let signing_input = token.get(..header.len() + 1 + payload_part.len()).unwrap_or_default();
+    let signing_input = token.get(..second_dot).unwrap_or_default();
     Ok(DecodedToken { alg, kid, signing_input, signature, payload })
 }
 
-/// The registered claims, typed as jose types them (section 3.4).
+/// The registered claims, typed as jose types them (section 3.4), borrowed from the payload.
 #[derive(Debug, Default)]
-pub(crate) struct Registered {
-    pub(crate) iss: Option<String>,
-    pub(crate) aud: Option<Vec<String>>,
+pub(crate) struct Registered<'p> {
+    pub(crate) iss: Option<Cow<'p, str>>,
+    pub(crate) aud: Option<Vec<Cow<'p, str>>>,
     pub(crate) exp: Option<f64>,
     pub(crate) nbf: Option<f64>,
     pub(crate) iat: Option<f64>,
 }
 
+/// A JSON string, borrowed from the payload unless it has escapes.
+#[derive(Deserialize)]
+struct Text<'p>(#[serde(borrow)] Cow<'p, str>);
+
 /// Reads the registered claims; a wrongly typed one is `JWTClaimsSetDecodeError`.
-pub(crate) fn registered(claims: &ClaimsSet<'_>) -> Result<Registered, JwtError> {
-    let decode_error = |name: &str, message: String| {
+pub(crate) fn registered<'p>(claims: &ClaimsSet<'p>) -> Result<Registered<'p>, JwtError> {
+    fn decode_error(name: &str, message: &dyn std::fmt::Display) -> JwtError {
         JwtError::ClaimsSetDecode(format!("Error in $.{name}: {message}"))
-    };
-    let string_or_uri = |name: &str| -> Result<Option<String>, JwtError> {
+    }
+    let string_or_uri = |name: &str| -> Result<Option<Cow<'p, str>>, JwtError> {
         let Some(raw) = claims.get(name) else { return Ok(None) };
-        let value: Option<String> = serde_json::from_str(raw.get())
-            .map_err(|error| decode_error(name, error.to_string()))?;
+        let value: Option<Text<'p>> =
+            serde_json::from_str(raw.get()).map_err(|error| decode_error(name, &error))?;
         match value {
-            Some(text) if !is_string_or_uri(&text) => {
-                Err(decode_error(name, "failed to parse StringOrURI".to_owned()))
+            Some(Text(text)) if !is_string_or_uri(&text) => {
+                Err(decode_error(name, &"failed to parse StringOrURI"))
             }
-            other => Ok(other),
+            other => Ok(other.map(|Text(text)| text)),
         }
     };
     let number = |name: &str| -> Result<Option<f64>, JwtError> {
         claims.get(name).map_or(Ok(None), |raw| {
             serde_json::from_str::<Option<f64>>(raw.get())
-                .map_err(|error| decode_error(name, error.to_string()))
+                .map_err(|error| decode_error(name, &error))
         })
     };
     let iss = string_or_uri("iss")?;
     string_or_uri("sub")?;
     if let Some(raw) = claims.get("jti") {
-        serde_json::from_str::<Option<String>>(raw.get())
-            .map_err(|error| decode_error("jti", error.to_string()))?;
+        serde_json::from_str::<Option<Text<'p>>>(raw.get())
+            .map_err(|error| decode_error("jti", &error))?;
     }
     let aud = match claims.get("aud") {
         None => None,
-        Some(raw) => audience(raw).map_err(|message| decode_error("aud", message))?,
+        Some(raw) => audience(raw).map_err(|message| decode_error("aud", &message))?,
     };
     Ok(Registered { iss, aud, exp: number("exp")?, nbf: number("nbf")?, iat: number("iat")? })
 }
 
 /// `aud`: one `StringOrURI` or an array of them.
-fn audience(raw: &RawValue) -> Result<Option<Vec<String>>, String> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Audience {
-        One(String),
-        Many(Vec<String>),
-    }
-    let value: Option<Audience> = serde_json::from_str(raw.get())
-        .map_err(|_| "expected a StringOrURI or an array of them".to_owned())?;
-    let values = match value {
-        None => return Ok(None),
-        Some(Audience::One(one)) => vec![one],
-        Some(Audience::Many(many)) => many,
+fn audience(raw: &RawValue) -> Result<Option<Vec<Cow<'_, str>>>, &'static str> {
+    let values = if raw.get().starts_with('[') {
+        let many: Vec<Text<'_>> =
+            serde_json::from_str(raw.get()).map_err(|_| "expected an array of StringOrURI")?;
+        many.into_iter().map(|Text(text)| text).collect()
+    } else {
+        let one: Option<Text<'_>> =
+            serde_json::from_str(raw.get()).map_err(|_| "expected a StringOrURI")?;
+        match one {
+            None => return Ok(None),
+            Some(Text(text)) => vec![text],
+        }
     };
     if values.iter().all(|value| is_string_or_uri(value)) {
         Ok(Some(values))
     } else {
-        Err("failed to parse StringOrURI".to_owned())
+        Err("failed to parse StringOrURI")
     }
 }
 
 /// The time, audience and issuer checks in jose's order: `exp`, `iat`, `nbf`, `iss`, `aud`.
 pub(crate) fn check(
-    registered: &Registered,
+    registered: &Registered<'_>,
     now: f64,
     skew: f64,
     issuer: Option<&str>,
@@ -164,13 +167,14 @@ pub(crate) fn check(
         return Err(JwtError::NotYetValid);
     }
     if let (Some(wanted), Some(iss)) = (issuer, &registered.iss)
-        && wanted != iss
+        && wanted != iss.as_ref()
     {
         return Err(JwtError::NotInIssuer);
     }
     if let Some(token_audience) = &registered.aud {
-        let accepted =
-            |value: &String| audience.is_none_or(|configured| configured.contains(value));
+        let accepted = |value: &Cow<'_, str>| {
+            audience.is_none_or(|configured| configured.iter().any(|wanted| wanted == value))
+        };
         if !token_audience.iter().any(accepted) {
             return Err(JwtError::NotInAudience);
         }
