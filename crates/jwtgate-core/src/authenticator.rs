@@ -1,10 +1,11 @@
 //! The `Authenticator`: request headers and `now` in, the caller's session or Hasura's error out.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{constant_time, digest};
@@ -50,14 +51,45 @@ pub enum Caller {
 }
 
 /// A successful authentication: the session, and the token's `exp` when it had one.
-#[derive(Debug, Clone, PartialEq)]
 pub struct Authenticated {
     session: Session,
     expires: Option<f64>,
     caller: Caller,
+    /// The caller's rendering of this answer (say, an HTTP response), made once: a cached answer
+    /// keeps it, so a cache hit renders nothing.
+    rendered: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl fmt::Debug for Authenticated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("session", &self.session)
+            .field("expires", &self.expires)
+            .field("caller", &self.caller)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Authenticated {
+    fn eq(&self, other: &Self) -> bool {
+        self.session == other.session
+            && self.expires == other.expires
+            && self.caller == other.caller
+    }
 }
 
 impl Authenticated {
+    fn new(session: Session, expires: Option<f64>, caller: Caller) -> Self {
+        Self { session, expires, caller, rendered: OnceLock::new() }
+    }
+
+    /// The caller's rendering of this answer, made by `render` the first time it is asked for
+    /// and kept with the answer (and so with its cache entry). `None` when an earlier call
+    /// stored a rendering of another type.
+    pub fn rendered<T: Any + Send + Sync>(&self, render: impl FnOnce(&Self) -> T) -> Option<&T> {
+        self.rendered.get_or_init(|| Box::new(render(self))).downcast_ref()
+    }
+
     /// The Hasura session.
     pub fn session(&self) -> &Session {
         &self.session
@@ -387,16 +419,12 @@ impl Authenticator {
                     .filter(|role| !role.is_empty())
                     .unwrap_or(Cow::Borrowed("admin"));
                 let session = Session::from_variables(&role, request_variables(headers));
-                return Ok(Arc::new(Authenticated {
-                    session,
-                    expires: None,
-                    caller: Caller::AdminSecret,
-                }));
+                return Ok(Arc::new(Authenticated::new(session, None, Caller::AdminSecret)));
             }
         }
         let role = self.unauthorized_role.as_deref().ok_or(AuthError::MissingToken)?;
         let session = Session::from_variables(role, request_variables(headers));
-        Ok(Arc::new(Authenticated { session, expires: None, caller: Caller::UnauthorizedRole }))
+        Ok(Arc::new(Authenticated::new(session, None, Caller::UnauthorizedRole)))
     }
 }
 
@@ -426,7 +454,7 @@ fn verify(
         secret.audience(),
     )?;
     let session = jwtgate_claims::resolve(claims, secret.claims(), role_header)?;
-    Ok(Authenticated { session, expires: registered.exp, caller: Caller::Token })
+    Ok(Authenticated::new(session, registered.exp, Caller::Token))
 }
 
 /// Tries the secret's keys: the one configured key, or the key set with a matching `kid` first

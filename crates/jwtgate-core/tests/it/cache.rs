@@ -104,3 +104,20 @@ async fn failures_are_not_cached() {
     );
     session_of(authenticator.authenticate(&request, now() + Duration::from_secs(5)));
 }
+
+#[tokio::test]
+async fn a_rendering_is_made_once_per_cached_answer() {
+    let authenticator = Setup { cache_size: 100, ..Setup::hs256() }.build().await;
+    let request = bearer(&hs256(&claims()));
+    let renders = std::cell::Cell::new(0);
+    for _ in 0..3 {
+        let answer = authenticator.authenticate(&request, now()).unwrap();
+        let body = answer.rendered(|answer| {
+            renders.set(renders.get() + 1);
+            answer.session().role().to_owned()
+        });
+        assert_eq!(body.map(String::as_str), Some("user"));
+        assert_eq!(answer.rendered(|_| 7_u8), None, "another type is not the stored rendering");
+    }
+    assert_eq!(renders.get(), 1);
+}
