@@ -210,7 +210,7 @@ impl Authenticator {
     /// of that URL's fetcher (the server starts them; tests may script them).
     pub fn new(
         config: AuthenticatorConfig,
-        mut key_set: impl FnMut(&JwkUrl) -> JwksHandle,
+        mut key_set: impl FnMut(&JwkUrl) -> Option<JwksHandle>,
     ) -> Self {
         let locations = Locations::new(config.secrets.iter().map(JwtSecret::location));
         let secrets = config
@@ -218,7 +218,7 @@ impl Authenticator {
             .into_iter()
             .map(|secret| {
                 let key_set = match secret.key_source() {
-                    KeySource::JwkUrl(url) => Some(key_set(url)),
+                    KeySource::JwkUrl(url) => key_set(url),
                     KeySource::Key { .. } => None,
                 };
                 ConfiguredSecret {

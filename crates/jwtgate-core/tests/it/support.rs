@@ -119,12 +119,12 @@ impl Setup {
         let body = self.jwks.unwrap_or_else(|| r#"{"keys": []}"#.to_owned());
         let authenticator = Authenticator::new(config, |url: &JwkUrl| {
             let fetcher = FixedKeySet(Arc::new(body.clone()));
-            JwksHandle::spawn_with(
+            Some(JwksHandle::spawn_with(
                 url.clone(),
                 fetcher,
                 ManualClock::new(now()),
                 &JwksOptions::default(),
-            )
+            ))
         });
         for key_set in authenticator.key_sets() {
             key_set.wait_for_attempts(1).await;

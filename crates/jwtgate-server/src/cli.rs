@@ -1,0 +1,226 @@
+//! The command line and environment (CONTRACT.md "Command line"), resolved into settings.
+
+#![expect(
+    clippy::doc_markdown,
+    reason = "the doc comments of the arguments are --help text, shown as written"
+)]
+
+use std::ffi::OsString;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+
+/// How the process was asked to run.
+pub(crate) enum Invocation {
+    /// `serve`.
+    Serve(ServeSettings),
+    /// `config check`.
+    ConfigCheck(SecretsInput),
+    /// `--help` or `--version`: print this to stdout and exit 0.
+    Print(String),
+}
+
+/// Where the secrets came from: the first of `--jwt-secrets`, `--jwt-secret`,
+/// `HASURA_GRAPHQL_JWT_SECRETS`, `HASURA_GRAPHQL_JWT_SECRET` that is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SecretsInput {
+    /// A JSON array of secrets.
+    List(String),
+    /// One secret object.
+    Single(String),
+    /// None set.
+    Missing,
+}
+
+/// The `log` output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything `serve` needs.
+pub(crate) struct ServeSettings {
+    pub(crate) secrets: SecretsInput,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) admin_secret: Option<String>,
+    pub(crate) unauthorized_role: Option<String>,
+    pub(crate) jwks_required: bool,
+    pub(crate) token_cache_size: usize,
+    pub(crate) log_format: LogFormat,
+    pub(crate) demo: bool,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "jwtgate",
+    version,
+    about = "Verifies JWTs exactly as Hasura GraphQL Engine v2 does"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the auth webhook and forward-auth endpoints.
+    Serve(ServeArgs),
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the secrets and print them normalised, without network calls.
+    Check(SecretArgs),
+}
+
+#[derive(Args)]
+struct SecretArgs {
+    /// One JWT secret (JSON object), as HASURA_GRAPHQL_JWT_SECRET.
+    #[arg(long, value_name = "JSON", env = "HASURA_GRAPHQL_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Several JWT secrets (JSON array), as HASURA_GRAPHQL_JWT_SECRETS.
+    #[arg(
+        long,
+        value_name = "JSON_ARRAY",
+        env = "HASURA_GRAPHQL_JWT_SECRETS",
+        hide_env_values = true
+    )]
+    jwt_secrets: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    secrets: SecretArgs,
+    /// The address or name to listen on [default: 127.0.0.1].
+    #[arg(long, env = "JWTGATE_HOST")]
+    host: Option<String>,
+    /// The port to listen on; 0 picks a free one [default: 8081].
+    #[arg(long, env = "JWTGATE_PORT")]
+    port: Option<String>,
+    /// The admin secret (HASURA_GRAPHQL_ADMIN_SECRET).
+    #[arg(long, env = "HASURA_GRAPHQL_ADMIN_SECRET", hide_env_values = true)]
+    admin_secret: Option<String>,
+    /// The role of requests without credentials (HASURA_GRAPHQL_UNAUTHORIZED_ROLE).
+    #[arg(long, env = "HASURA_GRAPHQL_UNAUTHORIZED_ROLE")]
+    unauthorized_role: Option<String>,
+    /// Fail start-up when a jwk_url's first fetch fails (JWTGATE_JWKS_REQUIRED=1|true).
+    #[arg(long)]
+    jwks_required: bool,
+    /// Entries of the verified-token cache; 0 turns it off [default: 10000].
+    #[arg(long, env = "JWTGATE_TOKEN_CACHE_SIZE")]
+    token_cache_size: Option<String>,
+    /// `text` or `json` [default: text].
+    #[arg(long, env = "JWTGATE_LOG_FORMAT")]
+    log_format: Option<String>,
+    /// Serve with a random HS256 secret and print a token and a curl command.
+    #[arg(long)]
+    demo: bool,
+}
+
+/// Parses the command line (and environment); a usage error is one line of text.
+pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, String> {
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(error) => {
+            return match error.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Ok(Invocation::Print(error.render().to_string()))
+                }
+                _ => Err(one_line(&error.render().to_string())),
+            };
+        }
+    };
+    let cli = Cli::from_arg_matches(&matches).map_err(|error| one_line(&error.to_string()))?;
+    match cli.command {
+        Command::Config { command: ConfigCommand::Check(secrets) } => {
+            let sub = subcommand_matches(&matches, &["config", "check"]);
+            Ok(Invocation::ConfigCheck(secrets_input(secrets, sub)))
+        }
+        Command::Serve(args) => {
+            let sub = subcommand_matches(&matches, &["serve"]);
+            let jwks_required = args.jwks_required || env_switch("JWTGATE_JWKS_REQUIRED")?;
+            Ok(Invocation::Serve(ServeSettings {
+                secrets: secrets_input(args.secrets, sub),
+                host: non_empty(args.host).unwrap_or_else(|| "127.0.0.1".to_owned()),
+                port: parsed(args.port, "--port", 8081)?,
+                admin_secret: non_empty(args.admin_secret),
+                unauthorized_role: non_empty(args.unauthorized_role),
+                jwks_required,
+                token_cache_size: parsed(args.token_cache_size, "--token-cache-size", 10_000)?,
+                log_format: match non_empty(args.log_format).as_deref() {
+                    None | Some("text") => LogFormat::Text,
+                    Some("json") => LogFormat::Json,
+                    Some(other) => {
+                        return Err(format!(
+                            "invalid value '{other}' for '--log-format': expected text or json"
+                        ));
+                    }
+                },
+                demo: args.demo,
+            }))
+        }
+    }
+}
+
+fn subcommand_matches<'m>(matches: &'m ArgMatches, path: &[&str]) -> Option<&'m ArgMatches> {
+    path.iter().try_fold(matches, |matches, name| matches.subcommand_matches(name))
+}
+
+/// The secrets in CONTRACT.md's order: flags before variables, the list before the single one.
+fn secrets_input(args: SecretArgs, matches: Option<&ArgMatches>) -> SecretsInput {
+    let from_flag =
+        |id: &str| matches.and_then(|m| m.value_source(id)) == Some(ValueSource::CommandLine);
+    let list = non_empty(args.jwt_secrets);
+    let single = non_empty(args.jwt_secret);
+    let candidates = [
+        (from_flag("jwt_secrets"), list.clone().map(SecretsInput::List)),
+        (from_flag("jwt_secret"), single.clone().map(SecretsInput::Single)),
+        (true, list.map(SecretsInput::List)),
+        (true, single.map(SecretsInput::Single)),
+    ];
+    candidates
+        .into_iter()
+        .find_map(|(eligible, input)| input.filter(|_| eligible))
+        .unwrap_or(SecretsInput::Missing)
+}
+
+/// An empty value counts as not set.
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|value| !value.is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(
+    value: Option<String>,
+    flag: &str,
+    default: T,
+) -> Result<T, String> {
+    match non_empty(value) {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| format!("invalid value '{text}' for '{flag}'")),
+    }
+}
+
+/// `JWTGATE_JWKS_REQUIRED`: `1` or `true` on; `0`, `false` or empty off; else a usage error.
+fn env_switch(name: &str) -> Result<bool, String> {
+    match std::env::var(name).as_deref() {
+        Err(_) | Ok("" | "0" | "false") => Ok(false),
+        Ok("1" | "true") => Ok(true),
+        Ok(other) => {
+            Err(format!("invalid value '{other}' for {name}: expected 1, true, 0 or false"))
+        }
+    }
+}
+
+/// clap's first line, without its `error: ` prefix.
+fn one_line(text: &str) -> String {
+    let first = text.lines().find(|line| !line.trim().is_empty()).unwrap_or("invalid usage");
+    first.strip_prefix("error: ").unwrap_or(first).trim().to_owned()
+}

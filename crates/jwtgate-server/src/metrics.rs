@@ -1,0 +1,131 @@
+//! Prometheus metrics in text format 0.0.4 (CONTRACT.md `/metrics`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use jwtgate_core::{Authenticator, CacheStats};
+use prometheus::{
+    Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+/// The metrics and their registry.
+pub(crate) struct Metrics {
+    registry: Registry,
+    verifications: IntCounterVec,
+    duration: HistogramVec,
+    jwks_fetches: IntCounterVec,
+    jwks_keys: IntGaugeVec,
+    cache_hits: IntCounter,
+    cache_misses: IntCounter,
+    /// What the scrape-time counters have already been advanced to.
+    exported: Mutex<Exported>,
+}
+
+#[derive(Default)]
+struct Exported {
+    cache: CacheStats,
+    /// (ok, error) fetch counts per JWKS URL.
+    fetches: HashMap<String, (u64, u64)>,
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let verifications = IntCounterVec::new(
+            Opts::new(
+                "jwtgate_verifications_total",
+                "Authentications by outcome and Hasura error code (\"\" on success).",
+            ),
+            &["outcome", "code"],
+        )?;
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "jwtgate_verification_duration_seconds",
+                "Time to answer an authentication request.",
+            )
+            .buckets(vec![
+                0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.005,
+                0.025,
+            ]),
+            &[],
+        )?;
+        let jwks_fetches = IntCounterVec::new(
+            Opts::new("jwtgate_jwks_fetches_total", "JWKS fetches by URL and result."),
+            &["url", "result"],
+        )?;
+        let jwks_keys = IntGaugeVec::new(
+            Opts::new("jwtgate_jwks_keys", "Usable keys held per JWKS URL."),
+            &["url"],
+        )?;
+        let cache_hits = IntCounter::new(
+            "jwtgate_token_cache_hits_total",
+            "Requests answered from the verified-token cache.",
+        )?;
+        let cache_misses = IntCounter::new(
+            "jwtgate_token_cache_misses_total",
+            "Cacheable requests the verified-token cache did not answer.",
+        )?;
+        registry.register(Box::new(verifications.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(jwks_fetches.clone()))?;
+        registry.register(Box::new(jwks_keys.clone()))?;
+        registry.register(Box::new(cache_hits.clone()))?;
+        registry.register(Box::new(cache_misses.clone()))?;
+        Ok(Self {
+            registry,
+            verifications,
+            duration,
+            jwks_fetches,
+            jwks_keys,
+            cache_hits,
+            cache_misses,
+            exported: Mutex::default(),
+        })
+    }
+
+    /// Counts one authentication answer.
+    pub(crate) fn record(&self, code: Option<&str>, seconds: f64) {
+        let (outcome, code) = code.map_or(("success", ""), |code| ("failure", code));
+        self.verifications.with_label_values(&[outcome, code]).inc();
+        self.duration.with_label_values(&[] as &[&str]).observe(seconds);
+    }
+
+    /// The text exposition, after bringing the scrape-time values up to date.
+    pub(crate) fn render(&self, authenticator: &Authenticator) -> String {
+        self.refresh(authenticator);
+        let mut buffer = Vec::new();
+        // Encoding into a Vec cannot fail for well-formed metrics; an error leaves what was written.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+
+    fn refresh(&self, authenticator: &Authenticator) {
+        let mut exported = self.exported.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cache = authenticator.cache_stats();
+        self.cache_hits.inc_by(cache.hits.saturating_sub(exported.cache.hits));
+        self.cache_misses.inc_by(cache.misses.saturating_sub(exported.cache.misses));
+        exported.cache = cache;
+        // Secrets sharing a URL share its fetcher: count each URL once.
+        let mut seen = HashSet::new();
+        for key_set in authenticator.key_sets() {
+            let status = key_set.status();
+            if !seen.insert(status.url.clone()) {
+                continue;
+            }
+            let (ok, error) = exported.fetches.entry(status.url.clone()).or_default();
+            let url = status.url.as_str();
+            self.jwks_fetches
+                .with_label_values(&[url, "ok"])
+                .inc_by(status.fetches_ok.saturating_sub(*ok));
+            self.jwks_fetches
+                .with_label_values(&[url, "error"])
+                .inc_by(status.fetches_failed.saturating_sub(*error));
+            *ok = status.fetches_ok;
+            *error = status.fetches_failed;
+            self.jwks_keys
+                .with_label_values(&[status.url.as_str()])
+                .set(i64::try_from(status.keys).unwrap_or(i64::MAX));
+        }
+    }
+}

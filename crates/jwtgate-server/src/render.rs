@@ -1,0 +1,128 @@
+//! Responses exactly as CONTRACT.md "Success" and "Failure" say.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderName, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+use jwtgate_core::{AuthError, Authenticated, Caller};
+use serde_json::{Map, Value};
+
+pub(crate) type Body = Full<Bytes>;
+
+/// `Expires` is sent only for an `exp` below this (year 10000).
+const LAST_REPRESENTABLE_EXP: f64 = 253_402_300_800.0;
+
+static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+static NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+static BEARER: HeaderValue = HeaderValue::from_static("Bearer");
+static BEARER_INVALID_TOKEN: HeaderValue =
+    HeaderValue::from_static("Bearer error=\"invalid_token\"");
+
+/// The 200 answer for a session, made once per answer (a cached answer keeps it).
+pub(crate) struct RenderedSession {
+    body: Bytes,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl RenderedSession {
+    pub(crate) fn new(answer: &Authenticated) -> Self {
+        let session = answer.session();
+        let mut body = Map::new();
+        body.insert("x-hasura-role".to_owned(), Value::String(session.role().to_owned()));
+        for (name, value) in session.variables() {
+            body.insert(name.to_owned(), Value::String(value.to_owned()));
+        }
+        if let Some(expires) = answer.expires().and_then(imf_fixdate) {
+            body.insert("Expires".to_owned(), Value::String(expires));
+        }
+        let headers = session
+            .variables()
+            .filter(|(name, _)| {
+                answer.caller() != Caller::UnauthorizedRole || *name == "x-hasura-role"
+            })
+            .filter_map(|(name, value)| response_header(name, value))
+            .collect();
+        Self { body: Bytes::from(Value::Object(body).to_string()), headers }
+    }
+
+    pub(crate) fn response(&self) -> Response<Body> {
+        let mut response = Response::new(Full::new(self.body.clone()));
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, APPLICATION_JSON.clone());
+        headers.insert(CACHE_CONTROL, NO_STORE.clone());
+        for (name, value) in &self.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        response
+    }
+}
+
+/// A session variable as a response header, when its name is an `x-hasura-` token and its value
+/// has no control bytes other than tab.
+fn response_header(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
+    if !name.starts_with("x-hasura-") {
+        return None;
+    }
+    let value_ok = value.bytes().all(|byte| byte == b'\t' || (byte >= 0x20 && byte != 0x7f));
+    if !value_ok {
+        return None;
+    }
+    // HeaderName accepts exactly RFC 9110 token characters (lower-case, as session names are).
+    Some((HeaderName::from_bytes(name.as_bytes()).ok()?, HeaderValue::from_str(value).ok()?))
+}
+
+/// floor(`exp`) as an IMF-fixdate, for 0 <= exp < 253402300800.
+fn imf_fixdate(exp: f64) -> Option<String> {
+    if !(0.0..LAST_REPRESENTABLE_EXP).contains(&exp) {
+        return None;
+    }
+    // In range, so the floor is a whole number of seconds that fits a u64.
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "range checked above"
+    )]
+    let seconds = exp.floor() as u64;
+    Some(httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(seconds)))
+}
+
+/// The 401 answer for a denial.
+pub(crate) fn denial(error: &AuthError) -> Response<Body> {
+    let authenticate = if error.token_presented() { &BEARER_INVALID_TOKEN } else { &BEARER };
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    let mut response = error_response(status, &error.to_string(), error.code());
+    response.headers_mut().insert(WWW_AUTHENTICATE, authenticate.clone());
+    response
+}
+
+/// Hasura's error shape: `{"error": message, "path": "$", "code": code}`, in that key order.
+pub(crate) fn error_response(status: StatusCode, message: &str, code: &str) -> Response<Body> {
+    let body = format!(
+        r#"{{"error":{},"path":"$","code":{}}}"#,
+        Value::String(message.to_owned()),
+        Value::String(code.to_owned())
+    );
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, APPLICATION_JSON.clone());
+    response.headers_mut().insert(CACHE_CONTROL, NO_STORE.clone());
+    response
+}
+
+/// A JSON body with a status (health, readiness).
+pub(crate) fn json(status: StatusCode, body: &Value) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, APPLICATION_JSON.clone());
+    response.headers_mut().insert(CACHE_CONTROL, NO_STORE.clone());
+    response
+}
+
+/// An empty response with a status.
+pub(crate) fn empty(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
+}
