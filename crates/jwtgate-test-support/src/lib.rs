@@ -46,3 +46,26 @@ pub fn check_cases(suite: &str, verdict: &str, check: impl Fn(&Path) -> Result<(
         .collect();
     assert!(failures.is_empty(), "{} failing fixture(s):\n{}", failures.len(), failures.join("\n"));
 }
+
+/// Replaces each `{{pem:NAME}}` in a fixture's secret JSON with the JSON-escaped text of
+/// `fixtures/keys/NAME`, so PEM keys can sit inside JSON strings.
+///
+/// # Panics
+/// On an unterminated placeholder or a missing key file.
+pub fn expand_key_placeholders(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{pem:") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "{{pem:".len()..];
+        let end = after.find("}}").unwrap_or_else(|| panic!("unterminated placeholder in {text}"));
+        let name = &after[..end];
+        let pem = fs::read_to_string(fixtures_dir().join("keys").join(name))
+            .unwrap_or_else(|error| panic!("key file {name}: {error}"));
+        let quoted = serde_json::Value::String(pem).to_string();
+        out.push_str(&quoted[1..quoted.len() - 1]);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use jwtgate_config::{Algorithm, JwtSecret, KeySource, parse_jwt_secret, parse_jwt_secrets};
-use jwtgate_test_support::{check_cases, fixtures_dir};
+use jwtgate_test_support::{check_cases, expand_key_placeholders};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -32,29 +32,12 @@ struct Expect {
     error: Option<String>,
 }
 
-/// Replaces `{{pem:NAME}}` with the JSON-escaped text of `fixtures/keys/NAME`.
-fn expand(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{pem:") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + "{{pem:".len()..];
-        let end = after.find("}}").expect("unterminated placeholder");
-        let name = &after[..end];
-        let pem = fs::read_to_string(fixtures_dir().join("keys").join(name))
-            .unwrap_or_else(|error| panic!("key file {name}: {error}"));
-        let quoted = serde_json::to_string(&pem).unwrap();
-        out.push_str(&quoted[1..quoted.len() - 1]);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
 fn parse(fixture: &Fixture) -> Result<Vec<JwtSecret>, String> {
     let result = match (&fixture.jwt_secret, &fixture.jwt_secrets) {
-        (Some(one), None) => parse_jwt_secret(&expand(one)).map(|secret| vec![secret]),
-        (None, Some(list)) => parse_jwt_secrets(&expand(list)),
+        (Some(one), None) => {
+            parse_jwt_secret(&expand_key_placeholders(one)).map(|secret| vec![secret])
+        }
+        (None, Some(list)) => parse_jwt_secrets(&expand_key_placeholders(list)),
         _ => panic!("a fixture has exactly one of jwt_secret and jwt_secrets"),
     };
     result.map_err(|error| error.to_string())
