@@ -140,6 +140,7 @@ fn invalid_body(reason: &str) -> Response<Body> {
 /// The body of Hasura's POST webhook: only `headers` is read; `request` and the rest are skipped
 /// without being built.
 #[derive(Deserialize)]
+#[serde(expecting = "a JSON object with a `headers` object")]
 struct WebhookBody {
     headers: Map<String, Value>,
 }

@@ -1,0 +1,15 @@
+//! jwtgate-server integration tests: the real `jwtgate` binary on a loopback port, driven over
+//! real HTTP through CONTRACT.md alone, and a real nginx in front of it.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
+
+mod cli;
+mod endpoints;
+mod jwks;
+mod nginx;
+mod support;
