@@ -7,6 +7,7 @@
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
 
 mod ci;
+mod load_bench;
 #[cfg(test)]
 mod tidy;
 
@@ -19,6 +20,9 @@ usage: cargo xtask <task>
 tasks:
   ci      formatting, clippy (-D warnings), every test (nextest), doc tests, rustdoc;
           ends with `N passed, N failed`
+  load-bench
+          requests/s of `jwtgate serve` (HS256, RS256; cache on and off) next to a bare
+          hyper server: wrk -t2 -c64, 5 alternating rounds of 5 s, median ratios (needs wrk)
   help    this text
 ";
 
@@ -26,6 +30,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("load-bench") => load_bench::run(),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             ExitCode::SUCCESS

@@ -7,7 +7,8 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use jwtgate_core::{AuthError, Authenticated, Caller};
-use serde_json::{Map, Value};
+use serde::Serializer as _;
+use serde_json::Value;
 
 pub(crate) type Body = Full<Bytes>;
 
@@ -29,14 +30,18 @@ pub(crate) struct RenderedSession {
 impl RenderedSession {
     pub(crate) fn new(answer: &Authenticated) -> Self {
         let session = answer.session();
-        let mut body = Map::new();
-        body.insert("x-hasura-role".to_owned(), Value::String(session.role().to_owned()));
-        for (name, value) in session.variables() {
-            body.insert(name.to_owned(), Value::String(value.to_owned()));
-        }
-        if let Some(expires) = answer.expires().and_then(imf_fixdate) {
-            body.insert("Expires".to_owned(), Value::String(expires));
-        }
+        let expires = answer.expires().and_then(imf_fixdate);
+        let mut body = Vec::with_capacity(
+            64 + session.variables().map(|(n, v)| n.len() + v.len() + 6).sum::<usize>(),
+        );
+        // `x-hasura-role` first, then the other variables by name, then `Expires`.
+        let role = std::iter::once(("x-hasura-role", session.role()));
+        let others = session.variables().filter(|(name, _)| *name != "x-hasura-role");
+        let members =
+            role.chain(others).chain(expires.as_deref().map(|expires| ("Expires", expires)));
+        let mut serializer = serde_json::Serializer::new(&mut body);
+        // Serialising strings into a Vec cannot fail.
+        let _ = serializer.collect_map(members);
         let headers = session
             .variables()
             .filter(|(name, _)| {
@@ -44,12 +49,13 @@ impl RenderedSession {
             })
             .filter_map(|(name, value)| response_header(name, value))
             .collect();
-        Self { body: Bytes::from(Value::Object(body).to_string()), headers }
+        Self { body: Bytes::from(body), headers }
     }
 
     pub(crate) fn response(&self) -> Response<Body> {
         let mut response = Response::new(Full::new(self.body.clone()));
         let headers = response.headers_mut();
+        headers.reserve(2 + self.headers.len());
         headers.insert(CONTENT_TYPE, APPLICATION_JSON.clone());
         headers.insert(CACHE_CONTROL, NO_STORE.clone());
         for (name, value) in &self.headers {

@@ -28,8 +28,7 @@ pub(crate) async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)
         .max_header_size(MAX_HEAD_BYTES)
-        .max_buf_size(MAX_HEAD_BYTES + 8192)
-        .title_case_headers(true);
+        .max_buf_size(MAX_HEAD_BYTES + 8192);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -23,7 +23,7 @@ fn jwks_keys_verify_and_readiness_follows_them() {
             .respond_with(
                 ResponseTemplate::new(200)
                     .insert_header("cache-control", "max-age=300")
-                    .set_body_string(jwks(&[key.jwk_with_kid("k1")])),
+                    .set_body_string(jwks(&[key.jwk_with_kid("corpus-key")])),
             )
             .mount(&provider),
     );
@@ -77,4 +77,45 @@ fn an_unreachable_provider_keeps_serving_and_readyz_says_why() {
         "{metrics}"
     );
     assert!(server.stderr().contains("JWKS start-up fetch failed"), "{}", server.stderr());
+}
+
+#[test]
+fn an_unknown_kid_refetches_the_key_set_once() {
+    let runtime = runtime();
+    let provider = runtime.block_on(MockServer::start());
+    let old = TestKey::load("ec-p256");
+    let new = TestKey::load("ed25519");
+    let before = jwks(&[old.jwk_with_kid("old")]);
+    let after = jwks(&[old.jwk_with_kid("old"), new.jwk_with_kid("corpus-key")]);
+    runtime.block_on(async {
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(before))
+            .up_to_n_times(1)
+            .mount(&provider)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(after))
+            .mount(&provider)
+            .await;
+    });
+    let secret = json!({"jwk_url": format!("{}/jwks", provider.uri())}).to_string();
+    let server = Server::start(&["--jwt-secret", &secret], &[]);
+    let claims = json!({"sub": "1", "exp": TYPICAL_EXP, "https://hasura.io/jwt/claims": {
+        "x-hasura-allowed-roles": ["user"], "x-hasura-default-role": "user"}});
+    let token = sign(&claims, &new, "EdDSA");
+    let authorization = format!("Bearer {token}");
+    // The first request is verified against the current set (no wait) and starts the refetch.
+    let first = server.get("/v1/auth", &[("Authorization", &authorization)]);
+    assert_eq!(first.json()["error"], "Could not verify JWT: JWSError JWSInvalidSignature");
+    let mut verified = false;
+    for _ in 0..100 {
+        if server.get("/v1/auth", &[("Authorization", &authorization)]).status == 200 {
+            verified = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(verified, "the rotated key never arrived");
+    let fetches = runtime.block_on(provider.received_requests()).unwrap().len();
+    assert_eq!(fetches, 2, "one start-up fetch and one kid-triggered refetch");
 }
