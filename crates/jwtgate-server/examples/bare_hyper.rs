@@ -1,5 +1,6 @@
 //! The load benchmark's baseline: a bare hyper HTTP/1.1 server answering every request with a
-//! fixed session body, built like `jwtgate serve` (tokio, one task per connection).
+//! fixed session body, built like `jwtgate serve` (tokio, one task per connection, the same
+//! allocator), so the ratio is jwtgate's own work.
 //!
 //! `cargo run --release -p jwtgate-server --example bare_hyper -- 127.0.0.1:0` prints
 //! `listening on http://ADDR`.
@@ -14,6 +15,9 @@ use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BODY: &str =
     r#"{"x-hasura-role":"user","x-hasura-user-id":"1","Expires":"Fri, 01 Jan 2100 00:00:00 GMT"}"#;
