@@ -13,6 +13,7 @@ use http::{HeaderMap, HeaderName};
 use jwtgate_claims::{ClaimsSet, Session};
 use jwtgate_config::{JwkUrl, JwtSecret, KeySource, VerifyingKey};
 use jwtgate_jwks::JwksHandle;
+use smallvec::SmallVec;
 
 use crate::error::{AuthError, JwtError, MAX_TOKEN_BYTES};
 use crate::extract::{Candidate, Locations};
@@ -166,6 +167,9 @@ struct CacheEntry {
     secret: usize,
     generation: u64,
 }
+
+/// Per-candidate state of one request, inline for up to two tokens.
+type PerToken<T> = SmallVec<[T; 2]>;
 
 /// The result of the full path: the answer, and for a token the secret and key generation it
 /// was verified with.
@@ -324,7 +328,8 @@ impl Authenticator {
         now: SystemTime,
         role_header: Option<&str>,
     ) -> Result<Verified, AuthError> {
-        let mut candidates = Vec::new();
+        // Requests carry one token, rarely two: keep the per-token state off the heap.
+        let mut candidates: PerToken<Candidate<'_>> = SmallVec::new();
         self.locations.scan(headers, |candidate| candidates.push(candidate));
         if candidates.is_empty() {
             return self
@@ -335,7 +340,7 @@ impl Authenticator {
             return Err(AuthError::MalformedAuthorization);
         }
         // Each token is decoded and its payload parsed once, whatever the number of secrets.
-        let decoded: Vec<Result<DecodedToken<'_>, JwtError>> = candidates
+        let decoded: PerToken<Result<DecodedToken<'_>, JwtError>> = candidates
             .iter()
             .map(|candidate| {
                 let token = candidate.token.as_deref().unwrap_or_default();
@@ -346,13 +351,13 @@ impl Authenticator {
                 }
             })
             .collect();
-        let claims: Vec<Option<Result<ClaimsSet<'_>, serde_json::Error>>> = decoded
+        let claims: PerToken<Option<Result<ClaimsSet<'_>, serde_json::Error>>> = decoded
             .iter()
             .map(|token| token.as_ref().ok().map(|token| ClaimsSet::parse(&token.payload)))
             .collect();
         // The registered claims are typed once too; the issuer pre-match reads `iss` from them,
         // and a token whose claims set does not decode counts as having no issuer (3.6.1).
-        let registered: Vec<Option<Result<Registered<'_>, JwtError>>> = claims
+        let registered: PerToken<Option<Result<Registered<'_>, JwtError>>> = claims
             .iter()
             .map(|claims| match claims {
                 Some(Ok(claims)) => Some(token::registered(claims)),

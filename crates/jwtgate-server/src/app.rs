@@ -77,12 +77,18 @@ impl App {
         };
         let seconds = start.elapsed().as_secs_f64();
         self.metrics.record(code, seconds);
-        match &result {
-            Ok(answer) => {
-                tracing::debug!(status = 200, role = answer.session().role(), token = %token_digest(headers), "authenticated");
-            }
-            Err(error) => {
-                tracing::debug!(status = 401, code = error.code(), %error, token = %token_digest(headers), "denied");
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let token = TokenSummary::of(headers);
+            let (alg, kid, digest) =
+                (token.alg.as_str(), token.kid.as_str(), token.digest.as_str());
+            match &result {
+                Ok(answer) => {
+                    let role = answer.session().role();
+                    tracing::debug!(status = 200, role, alg, kid, token = digest, "authenticated");
+                }
+                Err(error) => {
+                    tracing::debug!(status = 401, code = error.code(), %error, alg, kid, token = digest, "denied");
+                }
             }
         }
         response
@@ -163,13 +169,38 @@ fn client_headers(body: &Bytes) -> Result<HeaderMap, String> {
     Ok(headers)
 }
 
-/// A short digest of the presented `Authorization` header for logs: never the token itself.
-fn token_digest(headers: &HeaderMap) -> String {
-    headers.get(http::header::AUTHORIZATION).map_or_else(String::new, |value| {
+/// What the logs say about a presented `Authorization` token: its header's `alg` and `kid` and a
+/// short digest, never the token itself.
+struct TokenSummary {
+    alg: String,
+    kid: String,
+    digest: String,
+}
+
+impl TokenSummary {
+    fn of(headers: &HeaderMap) -> Self {
+        let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+            return Self { alg: String::new(), kid: String::new(), digest: String::new() };
+        };
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
-        digest.as_ref().iter().take(4).fold(String::new(), |mut hex, byte| {
+        let digest = digest.as_ref().iter().take(4).fold(String::new(), |mut hex, byte| {
             let _ = write!(hex, "{byte:02x}");
             hex
-        })
-    })
+        });
+        let header: Value = value
+            .to_str()
+            .ok()
+            .and_then(|value| value.trim().strip_prefix("Bearer "))
+            .and_then(|token| token.trim().split('.').next())
+            .and_then(|part| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).ok()
+            })
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .unwrap_or(Value::Null);
+        let field = |name: &str| {
+            header.get(name).and_then(Value::as_str).unwrap_or_default().chars().take(64).collect()
+        };
+        Self { alg: field("alg"), kid: field("kid"), digest }
+    }
 }

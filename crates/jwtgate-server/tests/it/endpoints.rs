@@ -290,6 +290,10 @@ fn logs_go_to_stderr_and_never_hold_the_token() {
     }
     let signature = token.rsplit('.').next().unwrap();
     assert!(!stderr.contains(signature), "the token leaked into the logs");
+    assert!(
+        stderr.contains(r#""kid":"corpus-key""#) && stderr.contains(r#""alg":"HS256""#),
+        "{stderr}"
+    );
     assert!(!stderr.contains(crate::support::SECRET), "the secret leaked into the logs");
 }
 
