@@ -10,6 +10,7 @@
 
 mod cli;
 mod endpoints;
+mod https;
 mod jwks;
 mod nginx;
 mod support;
