@@ -1,11 +1,18 @@
 //! Shared helpers for jwtgate's tests: where `fixtures/` is, which case files a suite has, a
 //! runner that checks every case and reports all failures at once, each named by its file, and
-//! the fixture keys as signers and JWKs ([`keys`]), and the benchmark corpus ([`corpus`]).
+//! the fixture keys as signers and JWKs ([`keys`]), the benchmark corpus ([`corpus`]) and a
+//! minimal HTTP/1.1 client ([`http`]).
 
-#![expect(clippy::panic, clippy::missing_panics_doc, reason = "test helpers fail by panicking")]
+#![expect(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    reason = "test helpers fail by panicking"
+)]
 #![allow(clippy::indexing_slicing, reason = "test helpers fail by panicking")]
 
 pub mod corpus;
+pub mod http;
 pub mod keys;
 
 use std::fs;

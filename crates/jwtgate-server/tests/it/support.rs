@@ -1,8 +1,7 @@
 //! Starting the binary, a minimal HTTP/1.1 client, and tokens.
 
-use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -10,6 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use jwtgate_test_support::corpus::{TYPICAL_EXP, sign};
+pub(crate) use jwtgate_test_support::http::{HttpResponse, send, send_raw};
 use jwtgate_test_support::keys::TestKey;
 use serde_json::{Value, json};
 
@@ -160,84 +160,4 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A parsed HTTP/1.1 response.
-#[derive(Debug)]
-pub(crate) struct HttpResponse {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: String,
-}
-
-impl HttpResponse {
-    /// The first value of a header, by case-insensitive name.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    /// Every header whose name starts with `x-hasura-`, lower-cased, sorted.
-    pub(crate) fn hasura_headers(&self) -> Vec<(String, String)> {
-        let mut found: Vec<_> = self
-            .headers
-            .iter()
-            .filter(|(name, _)| name.to_ascii_lowercase().starts_with("x-hasura-"))
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
-            .collect();
-        found.sort();
-        found
-    }
-
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("{error}: {:?}", self.body))
-    }
-}
-
-/// Sends one request on a fresh connection (`Connection: close`) and reads the whole answer.
-pub(crate) fn send(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&[u8]>,
-) -> HttpResponse {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        let _ = write!(head, "{name}: {value}\r\n");
-    }
-    if let Some(body) = body {
-        let _ = write!(head, "Content-Length: {}\r\n", body.len());
-    }
-    head.push_str("\r\n");
-    let mut request = head.into_bytes();
-    request.extend_from_slice(body.unwrap_or_default());
-    send_raw(address, &request)
-}
-
-/// Sends raw request bytes and parses the answer.
-pub(crate) fn send_raw(address: SocketAddr, request: &[u8]) -> HttpResponse {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    // The server may answer and close before reading all of an oversized request.
-    let _ = stream.write_all(request);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    parse_response(&raw)
-}
-
-fn parse_response(raw: &[u8]) -> HttpResponse {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) =
-        text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no response head in {text:?}"));
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
-        .collect();
-    HttpResponse { status, headers, body: body.to_owned() }
 }
