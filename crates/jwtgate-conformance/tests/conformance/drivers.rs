@@ -1,0 +1,352 @@
+//! The two drivers: the library in process at a fixed `now`, and the `jwtgate` binary over HTTP.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
+use jwtgate_core::{Authenticator, AuthenticatorConfig};
+use jwtgate_jwks::{Clock as _, HttpFetcher, JwksHandle, JwksOptions, ManualClock, NextFetchAt};
+use jwtgate_test_support::http::{HttpResponse, send};
+use jwtgate_test_support::keys::{TestKey, jwks};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::case::{Case, Jwks, expand, relative, tokens};
+use crate::verdict::{Verdict, expires_of};
+
+/// A scripted JWKS endpoint on wiremock (real HTTP): responses in order, the last repeating.
+pub(crate) struct Provider {
+    pub(crate) server: MockServer,
+}
+
+struct Script {
+    responses: Vec<ResponseTemplate>,
+    served: AtomicUsize,
+}
+
+impl Respond for Script {
+    fn respond(&self, _request: &Request) -> ResponseTemplate {
+        let index =
+            self.served.fetch_add(1, Ordering::SeqCst).min(self.responses.len().saturating_sub(1));
+        self.responses.get(index).cloned().unwrap_or_else(|| ResponseTemplate::new(404))
+    }
+}
+
+impl Provider {
+    pub(crate) async fn start(spec: &Jwks, now: u64) -> Self {
+        let responses = spec
+            .responses
+            .iter()
+            .map(|response| {
+                let mut template = ResponseTemplate::new(response.status.unwrap_or(200));
+                if let Some(cache_control) = &response.cache_control {
+                    template = template.insert_header("cache-control", cache_control.as_str());
+                }
+                if let Some(expires) = &response.expires {
+                    let value = relative(expires, now).map_or_else(
+                        || expires.clone(),
+                        |at| httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(at)),
+                    );
+                    template = template.insert_header("expires", value.as_str());
+                }
+                let body = response.body.clone().unwrap_or_else(|| {
+                    let keys: Vec<_> = response
+                        .keys
+                        .iter()
+                        .map(|spec| {
+                            let (name, kid) = spec.split_once(':').unwrap_or((spec, spec));
+                            TestKey::load(name).jwk_with_kid(kid)
+                        })
+                        .collect();
+                    jwks(&keys)
+                });
+                template.set_body_string(body)
+            })
+            .collect();
+        let server = MockServer::start().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(Script { responses, served: AtomicUsize::new(0) })
+            .mount(&server)
+            .await;
+        Self { server }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("{}/jwks", self.server.uri())
+    }
+
+    pub(crate) async fn fetches(&self) -> u64 {
+        self.server.received_requests().await.map_or(0, |requests| requests.len() as u64)
+    }
+}
+
+/// Runs a case in process at its fixed `now`.
+pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
+    let now = case.now();
+    let start = UNIX_EPOCH + Duration::from_secs(now);
+    let provider = match &case.jwks {
+        Some(spec) => Some(Provider::start(spec, now).await),
+        None => None,
+    };
+    let jwks_url = provider.as_ref().map(Provider::url).unwrap_or_default();
+    let tokens = tokens(case, now);
+    let secrets = match (&case.config.jwt_secret, &case.config.jwt_secrets) {
+        (Some(one), _) => {
+            parse_jwt_secret(&expand(one, &tokens, &jwks_url)).map(|secret| vec![secret])
+        }
+        (_, Some(list)) => parse_jwt_secrets(&expand(list, &tokens, &jwks_url)),
+        _ => return Err("no secret".to_owned()),
+    }
+    .map_err(|error| format!("config: {error}"))?;
+    let clock = ManualClock::new(start);
+    let options = JwksOptions::default();
+    let authenticator = Authenticator::new(
+        AuthenticatorConfig {
+            secrets,
+            admin_secret: case.config.admin_secret.clone(),
+            unauthorized_role: case.config.unauthorized_role.clone(),
+            token_cache_size: case.config.token_cache_size.unwrap_or(10_000),
+        },
+        |url| {
+            let fetcher = HttpFetcher::new(url, options.fetch.clone()).ok()?;
+            Some(JwksHandle::spawn_with(url.clone(), fetcher, clock.clone(), &options))
+        },
+    );
+    for key_set in authenticator.key_sets() {
+        tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(1))
+            .await
+            .map_err(|_| "the first JWKS fetch did not complete".to_owned())?;
+    }
+    let headers = header_map(case, &tokens, &jwks_url)?;
+
+    for step in &case.steps {
+        let target = start + Duration::from_secs(step.at);
+        let elapsed = target.duration_since(clock.now()).unwrap_or_default();
+        clock.advance(elapsed);
+        let key_set = authenticator.key_sets().next().ok_or("steps need a jwk_url secret")?;
+        // The fetch task reacts to the clock on its own time: wait (bounded) for the count.
+        let waited =
+            tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(step.fetches))
+                .await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let made = match &provider {
+            Some(provider) => provider.fetches().await,
+            None => 0,
+        };
+        if waited.is_err() || made != step.fetches {
+            return Err(format!("at {} s: {made} fetches (expected {})", step.at, step.fetches));
+        }
+        if let Some(next) = &step.next_fetch {
+            let expected = match next {
+                serde_json::Value::String(never) if never == "never" => NextFetchAt::Never,
+                serde_json::Value::Number(at) => {
+                    NextFetchAt::At(start + Duration::from_secs(at.as_u64().unwrap_or(0)))
+                }
+                other => return Err(format!("bad next_fetch {other}")),
+            };
+            let actual = key_set.status().next_fetch;
+            if actual != Some(expected) {
+                return Err(format!(
+                    "at {} s: next fetch {actual:?} (expected {expected:?})",
+                    step.at
+                ));
+            }
+        }
+        if let Some(status) = step.request_status {
+            let verdict = verdict_of(&authenticator, &headers, clock.now());
+            if verdict.status != status {
+                return Err(format!(
+                    "at {} s: status {} (expected {status}): {verdict:?}",
+                    step.at, verdict.status
+                ));
+            }
+        }
+    }
+    let verdict = verdict_of(&authenticator, &headers, clock.now());
+    if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
+        let key_set = authenticator.key_sets().next().ok_or("fetches needs a jwk_url secret")?;
+        let _ = tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(expected))
+            .await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let made = provider.fetches().await;
+        if made != expected {
+            return Err(format!("{made} JWKS fetches (expected {expected})"));
+        }
+    }
+    Ok(verdict)
+}
+
+fn verdict_of(authenticator: &Authenticator, headers: &HeaderMap, now: SystemTime) -> Verdict {
+    match authenticator.authenticate(headers, now) {
+        Ok(answer) => Verdict {
+            status: 200,
+            session: Some(
+                answer.session().variables().map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+            ),
+            expires: expires_of(answer.expires()),
+            code: None,
+            error: None,
+        },
+        Err(error) => Verdict {
+            status: error.status(),
+            session: None,
+            expires: None,
+            code: Some(error.code().to_owned()),
+            error: Some(error.to_string()),
+        },
+    }
+}
+
+fn header_map(case: &Case, tokens: &[String], jwks_url: &str) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &case.request.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|error| format!("header {name}: {error}"))?;
+        let value = HeaderValue::from_str(&expand(value, tokens, jwks_url))
+            .map_err(|error| format!("header value: {error}"))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+/// The `jwtgate` binary: `JWTGATE_BIN`, else beside this test's executable in the target dir.
+pub(crate) fn jwtgate_binary() -> Result<PathBuf, String> {
+    if let Ok(path) = std::env::var("JWTGATE_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+    let candidate = exe.parent().and_then(|deps| deps.parent()).map(|dir| dir.join("jwtgate"));
+    candidate.filter(|path| path.exists()).ok_or_else(|| {
+        "no jwtgate binary: run `cargo xtask conformance` or set JWTGATE_BIN".to_owned()
+    })
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs a case against the real binary over HTTP; token times follow the real clock.
+pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
+    #[expect(clippy::disallowed_methods, reason = "the server driver follows the real clock")]
+    let now =
+        SystemTime::now().duration_since(UNIX_EPOCH).map_err(|error| error.to_string())?.as_secs();
+    let provider = match &case.jwks {
+        Some(spec) => Some(Provider::start(spec, now).await),
+        None => None,
+    };
+    let jwks_url = provider.as_ref().map(Provider::url).unwrap_or_default();
+    let tokens = tokens(case, now);
+    let mut command = Command::new(jwtgate_binary()?);
+    command.args(["serve", "--port", "0"]);
+    for (flag, value) in [
+        ("--jwt-secret", &case.config.jwt_secret),
+        ("--jwt-secrets", &case.config.jwt_secrets),
+        ("--admin-secret", &case.config.admin_secret),
+        ("--unauthorized-role", &case.config.unauthorized_role),
+    ] {
+        if let Some(value) = value {
+            command.arg(flag).arg(expand(value, &tokens, &jwks_url));
+        }
+    }
+    if let Some(size) = case.config.token_cache_size {
+        command.arg("--token-cache-size").arg(size.to_string());
+    }
+    for variable in [
+        "HASURA_GRAPHQL_JWT_SECRET",
+        "HASURA_GRAPHQL_JWT_SECRETS",
+        "HASURA_GRAPHQL_ADMIN_SECRET",
+        "HASURA_GRAPHQL_UNAUTHORIZED_ROLE",
+        "RUST_LOG",
+    ] {
+        command.env_remove(variable);
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|error| error.to_string())?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let running = Running(child);
+    let address: SocketAddr = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        line.trim()
+            .strip_prefix("jwtgate listening on http://")
+            .and_then(|address| address.parse().ok())
+    })
+    .await
+    .map_err(|error| error.to_string())?
+    .ok_or("jwtgate did not start")?;
+
+    let method = case.request.method.clone().unwrap_or_else(|| "GET".to_owned());
+    let path = case.request.path.clone().unwrap_or_else(|| "/v1/auth".to_owned());
+    let headers: Vec<(String, String)> = case
+        .request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), expand(value, &tokens, &jwks_url)))
+        .collect();
+    let body = case.request.body.as_ref().map(|body| expand(body, &tokens, &jwks_url));
+    let response = tokio::task::spawn_blocking(move || {
+        let borrowed: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        send(address, &method, &path, &borrowed, body.as_deref().map(str::as_bytes))
+    })
+    .await
+    .map_err(|error| error.to_string())?;
+    let verdict = parse_verdict(&response)?;
+    if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
+        for _ in 0..100 {
+            if provider.fetches().await >= expected {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let made = provider.fetches().await;
+        if made != expected {
+            return Err(format!("{made} JWKS fetches (expected {expected})"));
+        }
+    }
+    drop(running);
+    Ok((verdict, now))
+}
+
+fn parse_verdict(response: &HttpResponse) -> Result<Verdict, String> {
+    let body: serde_json::Value = serde_json::from_str(&response.body)
+        .map_err(|error| format!("body {:?}: {error}", response.body))?;
+    let object = body.as_object().ok_or("body is not an object")?;
+    if response.status == 200 {
+        let mut session = BTreeMap::new();
+        let mut expires = None;
+        for (name, value) in object {
+            let value = value.as_str().ok_or("a session value is not a string")?.to_owned();
+            if name == "Expires" {
+                expires = Some(value);
+            } else {
+                session.insert(name.clone(), value);
+            }
+        }
+        Ok(Verdict { status: 200, session: Some(session), expires, code: None, error: None })
+    } else {
+        let text =
+            |name: &str| object.get(name).and_then(|value| value.as_str()).map(str::to_owned);
+        Ok(Verdict {
+            status: response.status,
+            session: None,
+            expires: None,
+            code: text("code"),
+            error: text("error"),
+        })
+    }
+}
