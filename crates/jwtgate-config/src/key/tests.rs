@@ -223,3 +223,65 @@ fn pem_with_crlf_and_surrounding_text_reads_the_first_block() {
     );
     assert_eq!(VerifyingKey::from_pem(&annotated).unwrap().kind(), KeyKind::Ed25519);
 }
+
+/// Decodes unpadded base64url (the RFC vectors' encoding) without a dependency.
+fn base64url(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => panic!("not base64url: {c}"),
+    };
+    let mut bits = 0_u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for &c in text.as_bytes() {
+        bits = (bits << 6) | u32::from(value(c));
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push(u8::try_from((bits >> count) & 0xff).unwrap());
+        }
+    }
+    out
+}
+
+/// Checks a published compact JWS verifies as published and not after one flipped bit.
+fn assert_known_answer(key: &VerifyingKey, alg: Algorithm, token: &str) {
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let mut signature = base64url(signature);
+    assert!(key.verify(alg, input.as_bytes(), &signature), "{alg:?}: the published signature");
+    signature[10] ^= 0x01;
+    assert!(!key.verify(alg, input.as_bytes(), &signature), "{alg:?}: a flipped bit");
+}
+
+#[test]
+fn rfc7515_a4_es512_known_answer() {
+    let x = base64url(
+        "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk",
+    );
+    let y = base64url(
+        "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2",
+    );
+    let key = VerifyingKey::from_ec_coordinates(EcCurve::P521, &x, &y).unwrap();
+    assert_known_answer(
+        &key,
+        Algorithm::Es512,
+        "eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA.AdwMgeerwtHoh-l192l60hp9wAHZFVJbLfD_UxMi70cwnZOYaRI1bKPWROc-mZZq\
+         wqT2SI-KGDKB34XO0aw_7XdtAG8GaSwFKdCAPZgoXD2YBJZCPEX3xKpRwcdOO8KpEHwJjyqOgzDO7iKvU8vcnwNrmxYbSW9ERBXukOXolLzeO_Jn",
+    );
+}
+
+#[test]
+fn rfc8037_a4_ed25519_known_answer() {
+    let key = VerifyingKey::from_ed25519(&base64url("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"))
+        .unwrap();
+    assert_known_answer(
+        &key,
+        Algorithm::EdDsa,
+        "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbh\
+         ijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg",
+    );
+}

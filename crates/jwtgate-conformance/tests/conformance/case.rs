@@ -89,6 +89,9 @@ pub(crate) struct JwksResponse {
     /// Keys as `fixture-key:kid`.
     #[serde(default)]
     pub(crate) keys: Vec<String>,
+    /// Raw JWK objects (JSON text) added after `keys`: unusable keys, odd shapes.
+    #[serde(default)]
+    pub(crate) extra_keys: Vec<String>,
     /// A raw body instead of `keys`.
     pub(crate) body: Option<String>,
 }
@@ -223,9 +226,13 @@ pub(crate) fn tokens(case: &Case, now: u64) -> Vec<String> {
         .collect()
 }
 
-/// Replaces `{{token}}` / `{{token.N}}` with the minted tokens and `{{jwks}}` with the URL.
+/// Replaces `{{token}}` / `{{token.N}}` with the minted tokens, `{{token%}}` with the first
+/// one percent-encoded (every `.` as `%2E`), and `{{jwks}}` with the URL.
 pub(crate) fn expand(text: &str, tokens: &[String], jwks_url: &str) -> String {
     let mut out = text.replace("{{jwks}}", jwks_url);
+    if let Some(first) = tokens.first() {
+        out = out.replace("{{token%}}", &first.replace('.', "%2E"));
+    }
     for (index, token) in tokens.iter().enumerate().rev() {
         out = out.replace(&format!("{{{{token.{index}}}}}"), token);
     }

@@ -55,7 +55,7 @@ impl Provider {
                     template = template.insert_header("expires", value.as_str());
                 }
                 let body = response.body.clone().unwrap_or_else(|| {
-                    let keys: Vec<_> = response
+                    let mut keys: Vec<serde_json::Value> = response
                         .keys
                         .iter()
                         .map(|spec| {
@@ -63,6 +63,9 @@ impl Provider {
                             TestKey::load(name).jwk_with_kid(kid)
                         })
                         .collect();
+                    keys.extend(
+                        response.extra_keys.iter().filter_map(|raw| serde_json::from_str(raw).ok()),
+                    );
                     jwks(&keys)
                 });
                 template.set_body_string(body)

@@ -73,6 +73,31 @@ fn case_files(folder: &str) -> Vec<PathBuf> {
     files
 }
 
+/// Every snapshot belongs to a case of its suite, and none is left `.snap.new` (CI never
+/// writes snapshots; a pending one means a review was skipped).
+fn orphaned_snapshots() -> Result<(), String> {
+    let mut problems = Vec::new();
+    for (suite, folder) in SUITES.into_iter().filter(|(suite, _)| *suite != "config") {
+        let cases: Vec<String> = case_files(folder)
+            .iter()
+            .filter_map(|path| path.file_stem().and_then(|stem| stem.to_str()).map(str::to_owned))
+            .collect();
+        let directory = fixtures_dir().join("snapshots/conformance").join(suite);
+        for entry in std::fs::read_dir(&directory).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            match name.strip_suffix(".snap") {
+                Some(stem) if cases.iter().any(|case| case == stem) => {}
+                _ => problems.push(format!("{suite}/{name}")),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("snapshots without a case, or pending review: {}", problems.join(", ")))
+    }
+}
+
 fn test_name(suite: &str, path: &Path, driver: &str) -> String {
     let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or("case");
     let verdict =
@@ -145,6 +170,7 @@ fn main() {
             }
         }
     }
+    trials.push(Trial::test("snapshots/no-orphans", || orphaned_snapshots().map_err(Failed::from)));
     let listing = arguments.list;
     let conclusion = libtest_mimic::run(&arguments, trials);
     if !listing {
