@@ -7,6 +7,7 @@
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
 
 mod ci;
+mod conformance;
 mod load_bench;
 #[cfg(test)]
 mod tidy;
@@ -20,6 +21,9 @@ usage: cargo xtask <task>
 tasks:
   ci      formatting, clippy (-D warnings), every test (nextest), doc tests, rustdoc;
           ends with `N passed, N failed`
+  conformance [--suite config|claims|auth|jwks] [--driver lib|server] [FILTER] [--bless]
+          every fixture case through the library and the server, then the claims fuzzing;
+          a table per suite and `N passed, M failed`
   load-bench
           requests/s of `jwtgate serve` (HS256, RS256; cache on and off) next to a bare
           hyper server: wrk -t2 -c64, 5 alternating rounds of 5 s, median ratios (needs wrk)
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("load-bench") => load_bench::run(),
+        Some("conformance") => conformance::run(args.get(1..).unwrap_or_default()),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             ExitCode::SUCCESS

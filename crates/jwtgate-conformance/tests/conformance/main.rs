@@ -42,7 +42,7 @@ struct KnownDivergences {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KnownDivergence {
-    /// `suite/case-stem/driver`, as the test is named.
+    /// `suite:case-stem/driver`, as the test is named.
     test: String,
     reason: String,
 }
@@ -103,9 +103,9 @@ fn test_name(suite: &str, path: &Path, driver: &str) -> String {
     let verdict =
         path.parent().and_then(|dir| dir.file_name()).and_then(|dir| dir.to_str()).unwrap_or("");
     if matches!(verdict, "accept" | "reject") {
-        format!("{suite}/{verdict}/{stem}/{driver}")
+        format!("{suite}:{verdict}/{stem}/{driver}")
     } else {
-        format!("{suite}/{stem}/{driver}")
+        format!("{suite}:{stem}/{driver}")
     }
 }
 
@@ -170,7 +170,7 @@ fn main() {
             }
         }
     }
-    trials.push(Trial::test("snapshots/no-orphans", || orphaned_snapshots().map_err(Failed::from)));
+    trials.push(Trial::test("snapshots:no-orphans", || orphaned_snapshots().map_err(Failed::from)));
     let listing = arguments.list;
     let conclusion = libtest_mimic::run(&arguments, trials);
     if !listing {
