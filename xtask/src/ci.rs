@@ -14,7 +14,7 @@ struct Step {
     env: &'static [(&'static str, &'static str)],
 }
 
-const STEPS: [Step; 6] = [
+const STEPS: [Step; 7] = [
     Step { name: "format", args: &["fmt", "--all", "--", "--check"], env: &[] },
     Step {
         name: "clippy",
@@ -37,6 +37,7 @@ const STEPS: [Step; 6] = [
         env: &[],
     },
     Step { name: "conformance", args: &["xtask", "conformance"], env: &[] },
+    Step { name: "bench gate", args: &["xtask", "bench-gate"], env: &[] },
     Step { name: "doc tests", args: &["test", "--doc", "--workspace", "--locked"], env: &[] },
     Step {
         name: "rustdoc",

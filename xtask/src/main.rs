@@ -6,6 +6,7 @@
 
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
 
+mod bench_gate;
 mod ci;
 mod conformance;
 mod load_bench;
@@ -24,6 +25,9 @@ tasks:
   conformance [--suite config|claims|auth|jwks] [--driver lib|server] [FILTER] [--bless]
           every fixture case through the library and the server, then the claims fuzzing;
           a table per suite and `N passed, M failed`
+  bench-gate [--bless]
+          instructions per corpus scenario under callgrind against the committed baseline;
+          fails on a regression above 3% (needs valgrind)
   load-bench
           requests/s of `jwtgate serve` (HS256, RS256; cache on and off) next to a bare
           hyper server: wrk -t2 -c64, 5 alternating rounds of 5 s, median ratios (needs wrk)
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("load-bench") => load_bench::run(),
+        Some("bench-gate") => bench_gate::run(args.get(1..).unwrap_or_default()),
         Some("conformance") => conformance::run(args.get(1..).unwrap_or_default()),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");

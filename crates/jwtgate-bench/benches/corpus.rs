@@ -1,48 +1,24 @@
-//! `Authenticator::authenticate` on the corpus token `typical`, next to its floor (the bare
-//! aws-lc-rs signature check on the same token) and to `jsonwebtoken::decode::<Value>` plus the
-//! same claims resolution; and a repeated request answered from the cache.
+//! Every corpus scenario's `Authenticator::authenticate`, next to its floor (the bare aws-lc-rs
+//! signature check on the same token) and to `jsonwebtoken::decode::<Value>` plus the same
+//! claims resolution where jsonwebtoken has the algorithm; and a repeated request answered from
+//! the cache.
 //!
-//! Run with `cargo bench -p jwtgate-core`; compare ratios within one run.
+//! Run with `cargo bench -p jwtgate-bench`; compare ratios within one run.
 
 #![expect(clippy::expect_used, reason = "a bench fails by panicking on a broken corpus")]
 
 use std::hint::black_box;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http::{HeaderMap, HeaderValue};
+use jwtgate_bench::prepare;
 use jwtgate_claims::ClaimsSet;
 use jwtgate_config::parse_jwt_secret;
-use jwtgate_core::{Authenticator, AuthenticatorConfig};
 use jwtgate_test_support::corpus::{self, Expected, Scenario};
 use jwtgate_test_support::keys::fixture_text;
-
-fn now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(corpus::NOW)
-}
-
-fn authenticator(scenario: &Scenario, cache_size: usize) -> Authenticator {
-    let secret = parse_jwt_secret(&scenario.secret.to_string()).expect("corpus secrets are valid");
-    let config = AuthenticatorConfig {
-        secrets: vec![secret],
-        token_cache_size: cache_size,
-        ..AuthenticatorConfig::default()
-    };
-    // The typical scenarios use inline keys: no key set fetchers.
-    Authenticator::new(config, |_| None)
-}
-
-fn request(scenario: &Scenario) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    let value =
-        HeaderValue::from_str(&format!("Bearer {}", scenario.token)).expect("tokens are ASCII");
-    headers.insert("authorization", value);
-    headers
-}
 
 /// The bare signature check: a key prepared outside the loop, the signature decoded outside it.
 type SignatureCheck = Box<dyn Fn(&[u8], &[u8]) -> bool>;
@@ -117,50 +93,28 @@ fn jsonwebtoken_path(scenario: &Scenario) -> Option<impl Fn() -> bool> {
     })
 }
 
-fn typical(c: &mut Criterion) {
-    for scenario in corpus::typical() {
-        let authenticator = authenticator(&scenario, 0);
-        let headers = request(&scenario);
-        let outcome =
-            authenticator.authenticate(&headers, now()).map(|ok| ok.session().role().to_owned());
-        assert_eq!(
-            outcome.as_deref().map_err(ToString::to_string),
-            match scenario.expected {
-                Expected::Role(role) => Ok(role),
-                Expected::Denied(message) => Err(message.to_owned()),
-            },
-            "{}",
-            scenario.name
-        );
-        let floor = floor(&scenario);
-        assert!((floor.check)(&floor.input, &floor.signature), "{}: floor", scenario.name);
-
+fn corpus(c: &mut Criterion) {
+    for scenario in corpus::all() {
+        // `prepare` asserts the scenario's outcome before anything is timed.
+        let prepared = prepare(scenario.name);
         let mut group = c.benchmark_group(scenario.name);
-        group.bench_function("authenticate", |b| {
-            b.iter(|| authenticator.authenticate(black_box(&headers), now()));
-        });
-        group.bench_function("floor_aws_lc_verify", |b| {
-            b.iter(|| (floor.check)(black_box(&floor.input), black_box(&floor.signature)));
-        });
-        if let Some(jsonwebtoken) = jsonwebtoken_path(&scenario) {
-            assert!(jsonwebtoken(), "{}: jsonwebtoken path", scenario.name);
-            group.bench_function("jsonwebtoken_decode_resolve", |b| b.iter(&jsonwebtoken));
+        group.bench_function("authenticate", |b| b.iter(|| prepared.run()));
+        if matches!(scenario.expected, Expected::Role(_)) {
+            let floor = floor(&scenario);
+            assert!((floor.check)(&floor.input, &floor.signature), "{}: floor", scenario.name);
+            group.bench_function("floor_aws_lc_verify", |b| {
+                b.iter(|| (floor.check)(black_box(&floor.input), black_box(&floor.signature)));
+            });
+            if let Some(jsonwebtoken) = jsonwebtoken_path(&scenario) {
+                assert!(jsonwebtoken(), "{}: jsonwebtoken path", scenario.name);
+                group.bench_function("jsonwebtoken_decode_resolve", |b| b.iter(&jsonwebtoken));
+            }
         }
         group.finish();
     }
+    let cache_hit = prepare("cache_hit");
+    c.bench_function("cache_hit/authenticate", |b| b.iter(|| cache_hit.run()));
 }
 
-fn cache_hit(c: &mut Criterion) {
-    let scenario = corpus::typical().into_iter().next().expect("hs256 first");
-    let authenticator = authenticator(&scenario, 10_000);
-    let headers = request(&scenario);
-    authenticator.authenticate(&headers, now()).expect("typical token verifies");
-    authenticator.authenticate(&headers, now()).expect("typical token verifies");
-    assert_eq!(authenticator.cache_stats().hits, 1);
-    c.bench_function("cache_hit/authenticate", |b| {
-        b.iter(|| authenticator.authenticate(black_box(&headers), now()));
-    });
-}
-
-criterion_group!(benches, typical, cache_hit);
+criterion_group!(benches, corpus);
 criterion_main!(benches);

@@ -1,0 +1,124 @@
+//! The benchmark corpus prepared for measuring: each named scenario of
+//! `jwtgate_test_support::corpus` becomes an authenticator, a request and a fixed `now`, its
+//! outcome asserted once before anything is timed or counted.
+//!
+//! Two front ends use it: `benches/corpus.rs` (criterion, for people) and `src/bin/icount.rs`
+//! (the instruction-count target of `cargo xtask bench-gate`).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use jwtgate_config::parse_jwt_secret;
+use jwtgate_core::{AuthError, Authenticated, Authenticator, AuthenticatorConfig};
+use jwtgate_jwks::{Fetch, FetchedResponse, JwksHandle, JwksOptions, ManualClock, TransportError};
+use jwtgate_test_support::corpus::{self, Expected, Scenario};
+
+/// The scenarios' names, in corpus order, plus `cache_hit`.
+pub fn names() -> Vec<&'static str> {
+    corpus::all().iter().map(|scenario| scenario.name).chain(["cache_hit"]).collect()
+}
+
+/// A scenario ready to run: `run` authenticates its request once.
+pub struct Prepared {
+    /// The scenario's name.
+    pub name: &'static str,
+    authenticator: Authenticator,
+    headers: HeaderMap,
+    now: SystemTime,
+    /// Keeps the JWKS fetcher's runtime alive for `jwk_url` scenarios.
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Prepared {
+    /// One authentication of the scenario's request.
+    #[inline]
+    pub fn run(&self) -> Result<Arc<Authenticated>, AuthError> {
+        self.authenticator.authenticate(&self.headers, self.now)
+    }
+}
+
+/// Serves a fixed JWKS document, no network.
+struct FixedSet(Bytes);
+
+impl Fetch for FixedSet {
+    async fn fetch(&self) -> Result<FetchedResponse, TransportError> {
+        Ok(FetchedResponse {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: self.0.clone(),
+        })
+    }
+}
+
+/// Prepares a scenario by name and checks its outcome once.
+///
+/// # Panics
+/// On an unknown name, or when the scenario's outcome is not the expected one.
+#[expect(clippy::panic, clippy::expect_used, reason = "a broken corpus must stop the measurement")]
+pub fn prepare(name: &str) -> Prepared {
+    let cache_hit = name == "cache_hit";
+    let lookup = if cache_hit { "hs256" } else { name };
+    let scenario: Scenario = corpus::all()
+        .into_iter()
+        .find(|scenario| scenario.name == lookup)
+        .unwrap_or_else(|| panic!("no scenario {name}; known: {:?}", names()));
+    let secret = parse_jwt_secret(&scenario.secret.to_string()).expect("corpus secrets are valid");
+    let config = AuthenticatorConfig {
+        secrets: vec![secret],
+        token_cache_size: if cache_hit { 16 } else { 0 },
+        ..AuthenticatorConfig::default()
+    };
+    let now = UNIX_EPOCH + Duration::from_secs(corpus::NOW);
+    let runtime = scenario.jwks.as_ref().map(|_| {
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime")
+    });
+    let authenticator = match (&runtime, &scenario.jwks) {
+        (Some(runtime), Some(document)) => {
+            let body = Bytes::from(document.clone());
+            let authenticator = runtime.block_on(async {
+                Authenticator::new(config, |url| {
+                    let fetcher = FixedSet(body.clone());
+                    Some(JwksHandle::spawn_with(
+                        url.clone(),
+                        fetcher,
+                        ManualClock::new(now),
+                        &JwksOptions::default(),
+                    ))
+                })
+            });
+            for key_set in authenticator.key_sets() {
+                runtime.block_on(key_set.wait_for_attempts(1));
+            }
+            authenticator
+        }
+        _ => Authenticator::new(config, |_| None),
+    };
+    let mut headers = HeaderMap::new();
+    if let Some(role) = scenario.role {
+        headers.insert("x-hasura-role", HeaderValue::from_static(role));
+    }
+    let authorization =
+        HeaderValue::from_str(&format!("Bearer {}", scenario.token)).expect("tokens are ASCII");
+    headers.insert(http::header::AUTHORIZATION, authorization);
+    let name = if cache_hit { "cache_hit" } else { scenario.name };
+    let prepared = Prepared { name, authenticator, headers, now, _runtime: runtime };
+    let outcome = prepared
+        .run()
+        .map(|answer| answer.session().role().to_owned())
+        .map_err(|error| error.to_string());
+    match scenario.expected {
+        Expected::Role(role) => assert_eq!(outcome, Ok(role.to_owned()), "{name}"),
+        Expected::Denied(message) => assert_eq!(outcome, Err(message.to_owned()), "{name}"),
+    }
+    if cache_hit {
+        prepared.run().expect("the second run is a cache hit");
+        assert_eq!(
+            prepared.authenticator.cache_stats().hits,
+            1,
+            "cache_hit is answered from the cache"
+        );
+    }
+    prepared
+}
