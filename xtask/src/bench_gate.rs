@@ -78,7 +78,9 @@ fn gate(bless: bool) -> Result<bool, String> {
             changed.join(", "),
             baseline.commit
         );
-        let old = build_baseline_commit(&root, &target, &baseline.commit)?;
+        // The worktree stays until the baseline is measured: its target reads fixtures from it.
+        let worktree = Worktree::add(&root, &target.join("bench-gate-baseline"), &baseline.commit)?;
+        let old = build(&worktree.path, &target, "baseline")?;
         let old_names = scenario_names(&old)?;
         let shared: Vec<String> =
             names.iter().filter(|name| old_names.contains(name)).cloned().collect();
@@ -131,14 +133,25 @@ fn build(root: &Path, target: &Path, label: &str) -> Result<PathBuf, String> {
     Ok(copy)
 }
 
-/// The baseline commit's measurement target, built in a worktree sharing the target directory.
-fn build_baseline_commit(root: &Path, target: &Path, commit: &str) -> Result<PathBuf, String> {
-    let worktree = target.join("bench-gate-baseline");
-    let _ = git(root, &["worktree", "remove", "--force", &worktree.display().to_string()]);
-    git(root, &["worktree", "add", "--detach", &worktree.display().to_string(), commit])?;
-    let built = build(&worktree, target, "baseline");
-    let _ = git(root, &["worktree", "remove", "--force", &worktree.display().to_string()]);
-    built
+/// A git worktree of the baseline commit, removed when dropped.
+struct Worktree {
+    root: PathBuf,
+    path: PathBuf,
+}
+
+impl Worktree {
+    fn add(root: &Path, path: &Path, commit: &str) -> Result<Self, String> {
+        let _ = git(root, &["worktree", "remove", "--force", &path.display().to_string()]);
+        git(root, &["worktree", "add", "--detach", &path.display().to_string(), commit])?;
+        Ok(Self { root: root.to_path_buf(), path: path.to_path_buf() })
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        let _ =
+            git(&self.root, &["worktree", "remove", "--force", &self.path.display().to_string()]);
+    }
 }
 
 fn scenario_names(icount: &Path) -> Result<Vec<String>, String> {
@@ -149,16 +162,10 @@ fn scenario_names(icount: &Path) -> Result<Vec<String>, String> {
     Ok(String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect())
 }
 
-/// Counts each scenario twice and keeps the lower count: hash seeds in dependencies leave a
-/// few tenths of a percent of run-to-run variation, which the minimum takes out.
+/// Counts each scenario once: with a fixed-seed cache hasher and mimalloc in the target, counts
+/// repeat run to run within a few hundredths of a percent.
 fn measure_all(icount: &Path, names: &[String]) -> Result<BTreeMap<String, u64>, String> {
-    let mut counts = BTreeMap::new();
-    for name in names {
-        let first = measure(icount, name)?;
-        let second = measure(icount, name)?;
-        counts.insert(name.clone(), first.min(second));
-    }
-    Ok(counts)
+    names.iter().map(|name| Ok((name.clone(), measure(icount, name)?))).collect()
 }
 
 fn measure(icount: &Path, name: &str) -> Result<u64, String> {

@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use jwtgate_bench::{Prepared, names, prepare};
 
+/// The server's allocator, so counts reflect it; glibc's malloc also made counts vary from run
+/// to run by its consolidation timing.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The counted part: nothing but the scenario, `iterations` times.
 #[inline(never)]
 fn measured(prepared: &Prepared, iterations: u64) {
