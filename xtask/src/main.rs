@@ -1,8 +1,9 @@
 //! jwtgate's build tasks, run as `cargo xtask <task>`.
 //!
 //! `cargo xtask ci` is the whole gate CI runs (`.ci/run`): formatting, clippy with warnings as
-//! errors, every test with nextest, doc tests and rustdoc warnings. It prints each step's time
-//! and ends with one `N passed, N failed` line.
+//! errors, every test with nextest, the conformance run, the instruction-count benchmark gate,
+//! doc tests and rustdoc warnings. It prints each step's time and ends with one
+//! `N passed, N failed` line.
 
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
 
@@ -20,8 +21,8 @@ const HELP: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci      formatting, clippy (-D warnings), every test (nextest), doc tests, rustdoc;
-          ends with `N passed, N failed`
+  ci      formatting, clippy (-D warnings), every test (nextest), conformance, the benchmark
+          gate, doc tests, rustdoc; ends with `N passed, N failed`
   conformance [--suite config|claims|auth|jwks] [--driver lib|server] [FILTER] [--bless]
           every fixture case through the library and the server, then the claims fuzzing;
           a table per suite and `N passed, M failed`
