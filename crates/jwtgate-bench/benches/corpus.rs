@@ -112,8 +112,10 @@ fn corpus(c: &mut Criterion) {
         }
         group.finish();
     }
-    let cache_hit = prepare("cache_hit");
-    c.bench_function("cache_hit/authenticate", |b| b.iter(|| cache_hit.run()));
+    for derived in ["cache_hit", "webhook_get_in_process"] {
+        let prepared = prepare(derived);
+        c.bench_function(&format!("{derived}/authenticate"), |b| b.iter(|| prepared.run()));
+    }
 }
 
 criterion_group!(benches, corpus);

@@ -15,16 +15,28 @@ use jwtgate_core::{AuthError, Authenticated, Authenticator, AuthenticatorConfig}
 use jwtgate_jwks::{Fetch, FetchedResponse, JwksHandle, JwksOptions, ManualClock, TransportError};
 use jwtgate_test_support::corpus::{self, Expected, Scenario};
 
-/// The scenarios' names, in corpus order, plus `cache_hit`.
+/// Scenarios made from the corpus's `hs256` one: a repeated request answered from the cache,
+/// and a whole `GET /v1/auth` handled in process by the server's handler (routing aside).
+const DERIVED: [&str; 2] = ["cache_hit", "webhook_get_in_process"];
+
+/// The scenarios' names, in corpus order, then the derived ones.
 pub fn names() -> Vec<&'static str> {
-    corpus::all().iter().map(|scenario| scenario.name).chain(["cache_hit"]).collect()
+    corpus::all().iter().map(|scenario| scenario.name).chain(DERIVED).collect()
 }
 
-/// A scenario ready to run: `run` authenticates its request once.
+/// What a scenario runs.
+enum Target {
+    /// `Authenticator::authenticate`.
+    Library(Authenticator),
+    /// The server's header mode: authentication, rendering and metrics.
+    Webhook(jwtgate_server::App),
+}
+
+/// A scenario ready to run: `run` handles its request once.
 pub struct Prepared {
     /// The scenario's name.
     pub name: &'static str,
-    authenticator: Authenticator,
+    target: Target,
     headers: HeaderMap,
     now: SystemTime,
     /// Keeps the JWKS fetcher's runtime alive for `jwk_url` scenarios.
@@ -32,10 +44,32 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// One authentication of the scenario's request.
+    /// Handles the scenario's request once; returns the HTTP status it answers with.
     #[inline]
-    pub fn run(&self) -> Result<Arc<Authenticated>, AuthError> {
-        self.authenticator.authenticate(&self.headers, self.now)
+    pub fn run(&self) -> u16 {
+        match &self.target {
+            Target::Library(authenticator) => {
+                match authenticator.authenticate(&self.headers, self.now) {
+                    Ok(answer) => {
+                        drop(answer);
+                        200
+                    }
+                    Err(error) => error.status(),
+                }
+            }
+            Target::Webhook(app) => app.authenticate(&self.headers).status().as_u16(),
+        }
+    }
+
+    /// The library outcome: the role, or the denial's message.
+    fn outcome(&self) -> Result<String, String> {
+        let authenticator = match &self.target {
+            Target::Library(authenticator) => authenticator,
+            Target::Webhook(app) => app.authenticator(),
+        };
+        let result: Result<Arc<Authenticated>, AuthError> =
+            authenticator.authenticate(&self.headers, self.now);
+        result.map(|answer| answer.session().role().to_owned()).map_err(|error| error.to_string())
     }
 }
 
@@ -59,7 +93,8 @@ impl Fetch for FixedSet {
 #[expect(clippy::panic, clippy::expect_used, reason = "a broken corpus must stop the measurement")]
 pub fn prepare(name: &str) -> Prepared {
     let cache_hit = name == "cache_hit";
-    let lookup = if cache_hit { "hs256" } else { name };
+    let webhook = name == "webhook_get_in_process";
+    let lookup = if DERIVED.contains(&name) { "hs256" } else { name };
     let scenario: Scenario = corpus::all()
         .into_iter()
         .find(|scenario| scenario.name == lookup)
@@ -102,23 +137,28 @@ pub fn prepare(name: &str) -> Prepared {
     let authorization =
         HeaderValue::from_str(&format!("Bearer {}", scenario.token)).expect("tokens are ASCII");
     headers.insert(http::header::AUTHORIZATION, authorization);
-    let name = if cache_hit { "cache_hit" } else { scenario.name };
-    let prepared = Prepared { name, authenticator, headers, now, _runtime: runtime };
-    let outcome = prepared
-        .run()
-        .map(|answer| answer.session().role().to_owned())
-        .map_err(|error| error.to_string());
+    let (name, target) = if webhook {
+        let app = jwtgate_server::App::new(authenticator).expect("metrics register");
+        ("webhook_get_in_process", Target::Webhook(app))
+    } else if cache_hit {
+        ("cache_hit", Target::Library(authenticator))
+    } else {
+        (scenario.name, Target::Library(authenticator))
+    };
+    let prepared = Prepared { name, target, headers, now, _runtime: runtime };
+    let outcome = prepared.outcome();
     match scenario.expected {
         Expected::Role(role) => assert_eq!(outcome, Ok(role.to_owned()), "{name}"),
         Expected::Denied(message) => assert_eq!(outcome, Err(message.to_owned()), "{name}"),
     }
-    if cache_hit {
-        prepared.run().expect("the second run is a cache hit");
-        assert_eq!(
-            prepared.authenticator.cache_stats().hits,
-            1,
-            "cache_hit is answered from the cache"
-        );
+    if let Target::Library(authenticator) = &prepared.target
+        && cache_hit
+    {
+        assert_eq!(prepared.run(), 200);
+        assert_eq!(authenticator.cache_stats().hits, 1, "cache_hit is answered from the cache");
+    }
+    if webhook {
+        assert_eq!(prepared.run(), 200, "the webhook answers 200 for the typical token");
     }
     prepared
 }

@@ -20,10 +20,11 @@ use crate::render::{self, Body, RenderedSession};
 /// The largest POST body read in body mode.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Everything a request needs.
-pub(crate) struct App {
-    pub(crate) authenticator: Authenticator,
-    pub(crate) metrics: Metrics,
+/// The request handler of `jwtgate serve`: routing, the webhook and forward-auth modes,
+/// health, readiness and metrics, over an [`Authenticator`].
+pub struct App {
+    authenticator: Authenticator,
+    metrics: Metrics,
 }
 
 /// The wall clock: the server is the edge where time is read.
@@ -38,7 +39,20 @@ fn started() -> Instant {
 }
 
 impl App {
-    pub(crate) async fn handle(
+    /// A handler over `authenticator`, with its metrics registered.
+    pub fn new(authenticator: Authenticator) -> Result<Self, String> {
+        let metrics =
+            Metrics::new().map_err(|error| format!("cannot register metrics: {error}"))?;
+        Ok(Self { authenticator, metrics })
+    }
+
+    /// The authenticator (its key set fetchers report to `/readyz`).
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
+    }
+
+    /// Answers one request (hyper's service function).
+    pub async fn handle(
         self: Arc<Self>,
         request: Request<Incoming>,
     ) -> Result<Response<Body>, Infallible> {
@@ -64,8 +78,9 @@ impl App {
         Ok(response)
     }
 
-    /// Authenticates a client's headers and answers with the session or the denial.
-    fn authenticate(&self, headers: &HeaderMap) -> Response<Body> {
+    /// Header mode: authenticates a client's headers at the current time and answers with the
+    /// session (200) or the denial (401), as `GET /v1/auth` does.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Response<Body> {
         let start = started();
         let result = self.authenticator.authenticate(headers, now());
         let (response, code) = match &result {

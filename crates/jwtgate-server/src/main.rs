@@ -2,11 +2,8 @@
 //! GraphQL Engine v2 does. Thin glue over `jwtgate-core`; the outside behaviour is
 //! `shared/CONTRACT.md`.
 
-mod app;
 mod cli;
 mod demo;
-mod metrics;
-mod render;
 mod server;
 mod startup;
 

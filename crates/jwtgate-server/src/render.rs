@@ -10,7 +10,8 @@ use jwtgate_core::{AuthError, Authenticated, Caller};
 use serde::Serializer as _;
 use serde_json::Value;
 
-pub(crate) type Body = Full<Bytes>;
+/// The body of every response.
+pub type Body = Full<Bytes>;
 
 /// `Expires` is sent only for an `exp` below this (year 10000).
 const LAST_REPRESENTABLE_EXP: f64 = 253_402_300_800.0;

@@ -9,7 +9,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::app::App;
+use jwtgate_server::App;
 
 /// A request head over this many bytes is answered 431.
 const MAX_HEAD_BYTES: usize = 64 * 1024;

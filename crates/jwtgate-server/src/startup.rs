@@ -13,10 +13,9 @@ use jwtgate_jwks::{JwksHandle, JwksOptions};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::app::App;
 use crate::cli::{LogFormat, SecretsInput, ServeSettings};
-use crate::metrics::Metrics;
 use crate::{demo, server};
+use jwtgate_server::App;
 
 /// How long start-up waits for the first fetch of each `jwk_url` (the fetch timeout, plus a
 /// little for the task to report).
@@ -92,8 +91,7 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
     };
     let authenticator =
         Authenticator::new(config, |url| key_sets.get(url).map(|(_, handle)| handle.clone()));
-    let metrics = Metrics::new().map_err(|error| format!("cannot register metrics: {error}"))?;
-    let app = Arc::new(App { authenticator, metrics });
+    let app = Arc::new(App::new(authenticator)?);
 
     let address = resolve(&settings.host, settings.port).await?;
     let listener = TcpListener::bind(address)
@@ -112,7 +110,7 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
     let _ = stdout.flush();
 
     init_logging(settings.log_format);
-    for key_set in app.authenticator.key_sets() {
+    for key_set in app.authenticator().key_sets() {
         let status = key_set.status();
         match status.last_attempt.map(|attempt| attempt.outcome) {
             Some(Ok(keys)) => tracing::info!(url = %status.url, keys, "JWKS fetched at start-up"),
