@@ -10,7 +10,6 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Status
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
 use jwtgate_core::Authenticator;
-use jwtgate_jwks::FetchError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -133,7 +132,7 @@ impl App {
             if key_set.keys().is_empty() {
                 let status = key_set.status();
                 let reason = match status.last_attempt.map(|attempt| attempt.outcome) {
-                    Some(Err(error)) => describe(&error),
+                    Some(Err(error)) => error.to_string(),
                     _ => "not fetched yet".to_owned(),
                 };
                 let body =
@@ -143,10 +142,6 @@ impl App {
         }
         render::json(StatusCode::OK, &json!({"status": "ok"}))
     }
-}
-
-fn describe(error: &FetchError) -> String {
-    error.to_string()
 }
 
 fn invalid_body(reason: &str) -> Response<Body> {

@@ -22,47 +22,23 @@ fn imf(offset_secs: i64) -> String {
     httpdate::fmt_http_date(at)
 }
 
-struct Row {
-    source: &'static str,
-    cache_control: &'static [&'static str],
-    expires: Option<String>,
-    refreshing: bool,
-    next: Option<u64>,
-    rule: Rule,
-}
+/// (source, Cache-Control lines, Expires, refreshing, next fetch in seconds or never, rule)
+type Row = (&'static str, &'static [&'static str], Option<String>, bool, Option<u64>, Rule);
 
 const START: bool = false;
 const LATER: bool = true;
-
-fn row(
-    source: &'static str,
-    cache_control: &'static [&'static str],
-    expires: Option<String>,
-    refreshing: bool,
-    next: Option<u64>,
-    rule: Rule,
-) -> Row {
-    Row { source, cache_control, expires, refreshing, next, rule }
-}
 
 #[test]
 #[expect(clippy::too_many_lines, reason = "one row per rule and per documented sentence")]
 fn every_rule_of_d2_and_every_documented_sentence() {
     use Rule::*;
-    let rows = [
+    let rows: Vec<Row> = vec![
         // Documentation, "JWK procedure on startup" 1.1 and "However, if max-age is not
         // specified or if no-cache or no-store are present, then it will refresh the JWKs once
         // every minute" (D2 rule 1).
-        row(
-            "doc: no-cache at startup → once a minute",
-            &["no-cache"],
-            None,
-            START,
-            Some(60),
-            NoCache,
-        ),
-        row("doc: no-store → once a minute", &["no-store"], None, START, Some(60), NoCache),
-        row(
+        ("doc: no-cache at startup → once a minute", &["no-cache"], None, START, Some(60), NoCache),
+        ("doc: no-store → once a minute", &["no-store"], None, START, Some(60), NoCache),
+        (
             "D2 1: no-cache with an argument counts",
             &["no-cache=\"Set-Cookie\""],
             None,
@@ -70,15 +46,8 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(60),
             NoCache,
         ),
-        row(
-            "D2 1: no-cache beats max-age",
-            &["max-age=10, no-cache"],
-            None,
-            START,
-            Some(60),
-            NoCache,
-        ),
-        row(
+        ("D2 1: no-cache beats max-age", &["max-age=10, no-cache"], None, START, Some(60), NoCache),
+        (
             "D2 1: no-store beats must-revalidate",
             &["must-revalidate, max-age=10, no-store"],
             None,
@@ -86,10 +55,10 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(60),
             NoCache,
         ),
-        row("D2 1: no-cache while running", &["no-cache"], None, LATER, Some(60), NoCache),
+        ("D2 1: no-cache while running", &["no-cache"], None, LATER, Some(60), NoCache),
         // "If must-revalidate and max-age are present, then it will refresh the JWK again after
         // the time period specified in max-age has passed" (D2 rule 2).
-        row(
+        (
             "doc: must-revalidate with max-age",
             &["must-revalidate, max-age=10"],
             None,
@@ -97,7 +66,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(10),
             MustRevalidate,
         ),
-        row(
+        (
             "D2 2: must-revalidate with s-maxage",
             &["s-maxage=30, must-revalidate"],
             None,
@@ -105,7 +74,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(30),
             MustRevalidate,
         ),
-        row(
+        (
             "doc: must-revalidate without max-age → once a minute",
             &["must-revalidate"],
             None,
@@ -113,7 +82,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(60),
             MustRevalidate,
         ),
-        row(
+        (
             "D2 2: must-revalidate with max-age=0 → sub-second rule",
             &["must-revalidate, max-age=0"],
             None,
@@ -123,10 +92,10 @@ fn every_rule_of_d2_and_every_documented_sentence() {
         ),
         // Startup 1.2 / running 1.1: "try to parse an max-age or s-maxage directive" and "use
         // that parsed time to refetch the JWKs again" (D2 rule 3).
-        row("doc: max-age", &["max-age=10"], None, START, Some(10), MaxAge),
-        row("doc: s-maxage", &["s-maxage=20"], None, START, Some(20), MaxAge),
-        row("doc running: max-age", &["public, max-age=300"], None, LATER, Some(300), MaxAge),
-        row(
+        ("doc: max-age", &["max-age=10"], None, START, Some(10), MaxAge),
+        ("doc: s-maxage", &["s-maxage=20"], None, START, Some(20), MaxAge),
+        ("doc running: max-age", &["public, max-age=300"], None, LATER, Some(300), MaxAge),
+        (
             "D2: the first of max-age and s-maxage counts",
             &["max-age=10, s-maxage=20"],
             None,
@@ -134,7 +103,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(10),
             MaxAge,
         ),
-        row(
+        (
             "D2: the first of s-maxage and max-age counts",
             &["s-maxage=20, max-age=10"],
             None,
@@ -142,7 +111,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(20),
             MaxAge,
         ),
-        row(
+        (
             "D2: field lines read as one list",
             &["public", "max-age=15"],
             None,
@@ -150,7 +119,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(15),
             MaxAge,
         ),
-        row(
+        (
             "D2: directive names are case-insensitive",
             &["Max-Age=12"],
             None,
@@ -158,8 +127,8 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(12),
             MaxAge,
         ),
-        row("D2: quoted delta-seconds", &["max-age=\"60\""], None, START, Some(60), MaxAge),
-        row(
+        ("D2: quoted delta-seconds", &["max-age=\"60\""], None, START, Some(60), MaxAge),
+        (
             "D2: a malformed directive hides nothing (two spaces)",
             &["public,  max-age=10"],
             None,
@@ -167,7 +136,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(10),
             MaxAge,
         ),
-        row(
+        (
             "D2: a malformed directive hides nothing (bad token)",
             &["x y, max-age=11"],
             None,
@@ -175,7 +144,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(11),
             MaxAge,
         ),
-        row(
+        (
             "D2: commas inside a quoted string",
             &["private=\"a, max-age=5\", max-age=7"],
             None,
@@ -183,7 +152,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(7),
             MaxAge,
         ),
-        row(
+        (
             "D2: an invalid max-age is ignored, the next one counts",
             &["max-age=abc, s-maxage=30"],
             None,
@@ -191,7 +160,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(30),
             MaxAge,
         ),
-        row(
+        (
             "D2: a value above 2^31 counts as 2^31",
             &["max-age=99999999999999999999999"],
             None,
@@ -199,15 +168,15 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(MAX_AGE_CAP),
             MaxAge,
         ),
-        row("D2: max-age beats Expires", &["max-age=10"], Some(imf(3600)), START, Some(10), MaxAge),
+        ("D2: max-age beats Expires", &["max-age=10"], Some(imf(3600)), START, Some(10), MaxAge),
         // "If the parsed time is less than a second, the JWKs will be fetched once per minute
         // regardless"; D2: 1 s or more is used as given.
-        row("doc: max-age=0 → once a minute", &["max-age=0"], None, START, Some(60), MaxAge),
-        row("D2: max-age=1 is used as given", &["max-age=1"], None, START, Some(1), MaxAge),
+        ("doc: max-age=0 → once a minute", &["max-age=0"], None, START, Some(60), MaxAge),
+        ("D2: max-age=1 is used as given", &["max-age=1"], None, START, Some(1), MaxAge),
         // Startup 1.3 / running 1.2: "check if an Expires header is present (if Cache-Control is
         // not present), and try to parse the value as a timestamp" (D2 rule 4).
-        row("doc: Expires in the future", &[], Some(imf(3600)), START, Some(3600), Expires),
-        row(
+        ("doc: Expires in the future", &[], Some(imf(3600)), START, Some(3600), Expires),
+        (
             "doc: Cache-Control without a timing directive falls to Expires",
             &["public"],
             Some(imf(120)),
@@ -215,8 +184,8 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(120),
             Expires,
         ),
-        row("doc running: Expires", &[], Some(imf(90)), LATER, Some(90), Expires),
-        row(
+        ("doc running: Expires", &[], Some(imf(90)), LATER, Some(90), Expires),
+        (
             "D2: Expires in the past → sub-second rule",
             &[],
             Some(imf(-3600)),
@@ -224,15 +193,8 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(60),
             Expires,
         ),
-        row(
-            "D2: Expires equal to now → sub-second rule",
-            &[],
-            Some(imf(0)),
-            START,
-            Some(60),
-            Expires,
-        ),
-        row(
+        ("D2: Expires equal to now → sub-second rule", &[], Some(imf(0)), START, Some(60), Expires),
+        (
             "D2: Expires one second ahead is used as given",
             &[],
             Some(imf(1)),
@@ -240,7 +202,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(1),
             Expires,
         ),
-        row(
+        (
             "D2: Expires in RFC 850 form",
             &[],
             Some("Tuesday, 14-Nov-23 23:13:20 GMT".into()),
@@ -248,7 +210,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(3600),
             Expires,
         ),
-        row(
+        (
             "D2: Expires in asctime form",
             &[],
             Some("Tue Nov 14 23:13:20 2023".into()),
@@ -256,7 +218,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(3600),
             Expires,
         ),
-        row(
+        (
             "D2: an invalid max-age falls through to Expires",
             &["max-age=lolbroken"],
             Some(imf(60)),
@@ -266,8 +228,8 @@ fn every_rule_of_d2_and_every_documented_sentence() {
         ),
         // "If it is unable to parse those values, then it will not refresh the JWKs (it assumes
         // that if the above headers are not present, the provider doesn't rotate their JWKs)."
-        row("doc: no headers at startup → never", &[], None, START, None, NoHeadersAtStartup),
-        row(
+        ("doc: no headers at startup → never", &[], None, START, None, NoHeadersAtStartup),
+        (
             "D2 5: an unparsable Expires counts as absent",
             &[],
             Some("0".into()),
@@ -275,7 +237,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             None,
             NoHeadersAtStartup,
         ),
-        row(
+        (
             "D2 5: a malformed Expires at startup → never",
             &[],
             Some("tomorrow".into()),
@@ -283,7 +245,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             None,
             NoHeadersAtStartup,
         ),
-        row(
+        (
             "D2 5: Cache-Control saying nothing → never",
             &["public, immutable"],
             None,
@@ -293,7 +255,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
         ),
         // Running 2: "If it is unable to parse any values, then it will sleep for one minute and
         // then start another refresh cycle."
-        row(
+        (
             "doc running: no headers → one minute",
             &[],
             None,
@@ -301,7 +263,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(60),
             NoHeadersWhileRefreshing,
         ),
-        row(
+        (
             "doc running: malformed Expires → one minute",
             &[],
             Some("garbage".into()),
@@ -309,7 +271,7 @@ fn every_rule_of_d2_and_every_documented_sentence() {
             Some(60),
             NoHeadersWhileRefreshing,
         ),
-        row(
+        (
             "doc running: negative max-age → one minute",
             &["max-age=-5"],
             None,
@@ -319,21 +281,21 @@ fn every_rule_of_d2_and_every_documented_sentence() {
         ),
     ];
     let mut failures = Vec::new();
-    for row in &rows {
+    for (source, cache_control, expires, refreshing, next, rule) in &rows {
         let mut headers = HeaderMap::new();
-        for line in row.cache_control {
+        for line in *cache_control {
             headers.append(CACHE_CONTROL, HeaderValue::from_static(line));
         }
-        if let Some(expires) = &row.expires {
+        if let Some(expires) = expires {
             headers.append(EXPIRES, HeaderValue::from_str(expires).unwrap());
         }
-        let decision = after_success(&headers, now(), row.refreshing);
+        let decision = after_success(&headers, now(), *refreshing);
         let expected =
-            row.next.map_or(NextFetch::Never, |secs| NextFetch::After(Duration::from_secs(secs)));
-        if decision.next != expected || decision.rule != row.rule {
+            next.map_or(NextFetch::Never, |secs| NextFetch::After(Duration::from_secs(secs)));
+        if decision.next != expected || decision.rule != *rule {
             failures.push(format!(
                 "{}: got {:?} by {:?}, expected {expected:?} by {:?}",
-                row.source, decision.next, decision.rule, row.rule
+                source, decision.next, decision.rule, rule
             ));
         }
     }
