@@ -7,6 +7,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use jwtgate_config::json_type::{JsonType, ShapeError};
+
 /// The registered claim names of RFC 7519. Hasura's library keeps them out of the
 /// "unregistered claims" that `claims_namespace` and `claims_namespace_path` look in.
 pub const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
@@ -23,9 +25,16 @@ pub struct ClaimsSet<'a> {
 
 impl<'a> ClaimsSet<'a> {
     /// Parses a payload that must be a JSON object.
-    pub fn parse(payload: &'a str) -> Result<Self, serde_json::Error> {
-        let Members(members) = serde_json::from_str(payload)?;
-        Ok(Self { members })
+    pub fn parse(payload: &'a str) -> Result<Self, ClaimsSetError> {
+        match serde_json::from_str(payload) {
+            Ok(Members(members)) => Ok(Self { members }),
+            // Valid JSON that is not an object gets aeson's type error; anything else is not
+            // JSON at all.
+            Err(_) => match serde_json::from_str::<de::IgnoredAny>(payload) {
+                Ok(_) => Err(ClaimsSetError::NotAnObject(JsonType::of_json_text(payload))),
+                Err(_) => Err(ClaimsSetError::InvalidJson),
+            },
+        }
     }
 
     /// The value of a member, exact name; of repeated names the last counts, as in `serde_json`
@@ -62,6 +71,33 @@ impl<'a> ClaimsSet<'a> {
         }
         value
     }
+}
+
+/// Why a payload is not a JWT claims set; `Display` is the text inside Hasura's
+/// `JWTClaimsSetDecodeError "..."` (aeson's words, hasura-semantics.md Appendix A).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClaimsSetError {
+    /// The payload is not JSON.
+    #[error("Error in $: Failed reading: not a valid json value")]
+    InvalidJson,
+    /// The payload is JSON but not an object.
+    #[error("parsing JWT Claims Set failed, expected Object, but encountered {0}")]
+    NotAnObject(JsonType),
+    /// A registered claim of the wrong JSON type (`parsing StringOrURI failed, ...`).
+    #[error("Error in $.{claim}: {error}")]
+    WrongType {
+        /// The claim's name.
+        claim: &'static str,
+        /// aeson's type error.
+        error: ShapeError,
+    },
+    /// An `iss`, `sub` or `aud` string with a `:` that is not a URI.
+    #[error("Error in $.{claim}: failed to parse StringOrURI")]
+    NotStringOrUri {
+        /// The claim's name.
+        claim: &'static str,
+    },
 }
 
 fn to_object<'k>(members: impl Iterator<Item = (&'k str, &'k RawValue)>) -> Value {

@@ -36,7 +36,7 @@ mod session;
 
 use jwtgate_config::ClaimsSource;
 
-pub use claims_set::{ClaimsSet, REGISTERED_CLAIMS};
+pub use claims_set::{ClaimsSet, ClaimsSetError, REGISTERED_CLAIMS};
 pub use error::ClaimsError;
 pub use session::{ROLE_VARIABLE, Session};
 

@@ -83,14 +83,7 @@ pub(crate) enum ClaimJson<'c> {
 impl ClaimJson<'_> {
     fn json_type(self) -> JsonType {
         match self {
-            Self::Raw(raw) => match raw.get().as_bytes().first() {
-                Some(b'{') => JsonType::Object,
-                Some(b'[') => JsonType::Array,
-                Some(b'"') => JsonType::String,
-                Some(b't' | b'f') => JsonType::Boolean,
-                Some(b'n') => JsonType::Null,
-                _ => JsonType::Number,
-            },
+            Self::Raw(raw) => JsonType::of_json_text(raw.get()),
             Self::Value(value) => JsonType::of(value),
             Self::Literal(_) => JsonType::String,
         }

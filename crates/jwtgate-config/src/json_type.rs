@@ -39,6 +39,19 @@ impl JsonType {
         }
     }
 
+    /// The type of a valid JSON text, read from its first significant byte (for values kept
+    /// as raw text).
+    pub fn of_json_text(text: &str) -> Self {
+        match text.trim_start().as_bytes().first() {
+            Some(b'{') => Self::Object,
+            Some(b'[') => Self::Array,
+            Some(b'"') => Self::String,
+            Some(b't' | b'f') => Self::Boolean,
+            Some(b'n') => Self::Null,
+            _ => Self::Number,
+        }
+    }
+
     /// The name aeson prints (`encountered Number`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -102,6 +102,9 @@ pub enum KeyError {
         /// The modulus size in bits.
         bits: u32,
     },
+    /// An Ed25519 public key of small order, with which forged signatures verify (D18).
+    #[error("weak Ed25519 public key")]
+    WeakEd25519,
     /// aws-lc-rs rejected the key material (a bad point, exponent or length).
     #[error("the {kind} public key is malformed ({reason})")]
     Rejected {
@@ -187,8 +190,12 @@ impl VerifyingKey {
         Self::from_ec_point(curve, &point)
     }
 
-    /// An Ed25519 public key from its 32 bytes (JWK `x`).
+    /// An Ed25519 public key from its 32 bytes (JWK `x`). A key of small order is refused:
+    /// with the identity key, say, a signature R = identity, S = 0 verifies every message (D18).
     pub fn from_ed25519(public_key: &[u8]) -> Result<Self, KeyError> {
+        if is_small_order_ed25519(public_key) {
+            return Err(KeyError::WeakEd25519);
+        }
         let parsed = ParsedPublicKey::new(&signature::ED25519, public_key).map_err(|error| {
             KeyError::Rejected { kind: "Ed25519", reason: error.description_() }
         })?;
@@ -281,6 +288,40 @@ impl fmt::Debug for VerifyingKey {
             .field("algorithms", &self.algorithms().map(Algorithm::name).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
+}
+
+/// Whether 32 bytes encode an Ed25519 point of small order: equal, with the top bit of the last
+/// byte (the sign of x) cleared, to one of the 7 entries of libsodium's blocklist (the points
+/// of order 1, 2, 4 and 8, and the non-canonical encodings of two of them).
+fn is_small_order_ed25519(public_key: &[u8]) -> bool {
+    const ORDER_8_A: [u8; 32] = [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ];
+    const ORDER_8_B: [u8; 32] = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ];
+    /// Little-endian `first, 0xff .. 0xff, 0x7f`: p - 1, p and p + 1.
+    const fn near_p(first: u8) -> [u8; 32] {
+        let mut bytes = [0xff; 32];
+        bytes[0] = first;
+        bytes[31] = 0x7f;
+        bytes
+    }
+    /// Little-endian 0 and 1.
+    const fn small(first: u8) -> [u8; 32] {
+        let mut bytes = [0; 32];
+        bytes[0] = first;
+        bytes
+    }
+    const BLOCKLIST: [[u8; 32]; 7] =
+        [small(0), small(1), ORDER_8_A, ORDER_8_B, near_p(0xec), near_p(0xed), near_p(0xee)];
+    let Ok(mut bytes) = <[u8; 32]>::try_from(public_key) else { return false };
+    bytes[31] &= 0x7f;
+    BLOCKLIST.contains(&bytes)
 }
 
 /// The bit length of a big-endian unsigned integer, ignoring leading zero bytes.

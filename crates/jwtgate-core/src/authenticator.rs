@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{constant_time, digest};
 use http::{HeaderMap, HeaderName};
-use jwtgate_claims::{ClaimsSet, Session};
+use jwtgate_claims::{ClaimsSet, ClaimsSetError, Session};
 use jwtgate_config::{JwkUrl, JwtSecret, KeySource, VerifyingKey};
 use jwtgate_jwks::JwksHandle;
 use smallvec::SmallVec;
@@ -372,7 +372,7 @@ impl Authenticator {
                 }
             })
             .collect();
-        let claims: PerToken<Option<Result<ClaimsSet<'_>, serde_json::Error>>> = decoded
+        let claims: PerToken<Option<Result<ClaimsSet<'_>, ClaimsSetError>>> = decoded
             .iter()
             .map(|token| token.as_ref().ok().map(|token| ClaimsSet::parse(&token.payload)))
             .collect();
@@ -419,7 +419,7 @@ impl Authenticator {
                 (claims, registered.as_ref().map_err(Clone::clone)?)
             }
             (Some(Some(Err(error))), _) => {
-                return Err(JwtError::ClaimsSetDecode(error.to_string()).into());
+                return Err(JwtError::ClaimsSetDecode(error.clone()).into());
             }
             _ => return Err(AuthError::MissingToken),
         };
@@ -483,8 +483,9 @@ fn verify(
     Ok(Authenticated::new(session, registered.exp, Caller::Token))
 }
 
-/// Tries the secret's keys: the one configured key, or the key set with a matching `kid` first
-/// (D6). An unknown `kid` also asks the fetcher for one background refetch.
+/// Tries the secret's keys: the one configured key, or the keys of the set D19 allows (those
+/// the token's `kid` names, else those fitting its `alg`). An unknown `kid` also asks the
+/// fetcher for one background refetch (D6).
 fn check_signature(
     configured: &ConfiguredSecret,
     token: &DecodedToken<'_>,
@@ -495,17 +496,9 @@ fn check_signature(
         TokenAlgorithm::Known(alg) => Some(alg),
         TokenAlgorithm::Unverifiable => None,
     };
-    let verifies = |key: &VerifyingKey| {
-        alg.is_some_and(|alg| key.verify(alg, token.signing_input, &token.signature))
-    };
-    match (configured.secret.key_source(), &configured.key_set) {
-        (KeySource::Key { key, .. }, _) => {
-            if verifies(key) {
-                Ok(())
-            } else {
-                Err(JwtError::InvalidSignature)
-            }
-        }
+    let verifies = |key: &VerifyingKey, alg| key.verify(alg, token.signing_input, &token.signature);
+    let signature_ok = match (configured.secret.key_source(), &configured.key_set) {
+        (KeySource::Key { key, .. }, _) => alg.is_some_and(|alg| verifies(key, alg)),
         (KeySource::JwkUrl(_), Some(handle)) => {
             let set = handle.keys();
             if let Some(kid) = token.kid.as_deref()
@@ -516,14 +509,13 @@ fn check_signature(
             if set.is_empty() {
                 return Err(JwtError::NoUsableKeys);
             }
-            if set.candidates(token.kid.as_deref()).any(|jwk| verifies(jwk.key())) {
-                Ok(())
-            } else {
-                Err(JwtError::InvalidSignature)
-            }
+            alg.is_some_and(|alg| {
+                set.keys_to_try(token.kid.as_deref(), alg).any(|jwk| verifies(jwk.key(), alg))
+            })
         }
-        (KeySource::JwkUrl(_), None) => Err(JwtError::NoUsableKeys),
-    }
+        (KeySource::JwkUrl(_), None) => return Err(JwtError::NoUsableKeys),
+    };
+    if signature_ok { Ok(()) } else { Err(JwtError::InvalidSignature) }
 }
 
 /// Seconds since the epoch as jose reads `NumericDate`s.

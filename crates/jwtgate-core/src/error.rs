@@ -1,7 +1,8 @@
 //! Every way authentication fails, and the one mapping to Hasura's code, message and jwtgate's
 //! HTTP status (hasura-semantics.md Appendix A; CONTRACT.md "Failure").
 
-use jwtgate_claims::ClaimsError;
+use jwtgate_claims::{ClaimsError, ClaimsSetError};
+use jwtgate_config::json_type::ShapeError;
 
 /// The largest token jwtgate decodes.
 pub const MAX_TOKEN_BYTES: usize = 65536;
@@ -67,12 +68,12 @@ pub enum JwtError {
     /// A part that is not UTF-8 (parts numbered from 0, as jose does).
     #[error("JWSError (CompactDecodeError Invalid text: Invalid text at part {0}: not UTF-8)")]
     InvalidText(usize),
-    /// Bad base64url, or a header that is not a JWS header.
-    #[error("JWSError (JSONDecodeError {0:?})")]
-    JsonDecode(String),
+    /// Bad base64url, or a header that is not a JWS header jwtgate can act on.
+    #[error("JWSError (JSONDecodeError {:?})", .0.to_string())]
+    JsonDecode(JwsDecodeError),
     /// The payload is not a JWT claims set.
-    #[error("JWTClaimsSetDecodeError {0:?}")]
-    ClaimsSetDecode(String),
+    #[error("JWTClaimsSetDecodeError {:?}", .0.to_string())]
+    ClaimsSetDecode(ClaimsSetError),
     /// `alg: none`.
     #[error("JWSError JWSNoSignatures")]
     NoSignatures,
@@ -97,4 +98,37 @@ pub enum JwtError {
     /// No `aud` value is a configured audience.
     #[error("JWTNotInAudience")]
     NotInAudience,
+}
+
+/// Why a compact JWS does not decode; `Display` is jose's text inside `JSONDecodeError "..."`
+/// (hasura-semantics.md Appendix A and D17).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwsDecodeError {
+    /// A part that is not unpadded base64url.
+    #[error("Not valid base64url")]
+    NotBase64Url,
+    /// A header that is not a JSON object.
+    #[error("protected header contains invalid JSON")]
+    HeaderNotJson,
+    /// A header without `alg`.
+    #[error("missing required header \"alg\"")]
+    MissingAlg,
+    /// An `alg` jose does not know (a string outside its list, or not a string).
+    #[error(
+        "unrecognised value; expected: [\"HS256\",\"HS384\",\"HS512\",\"RS256\",\"RS384\",\"RS512\",\"ES256\",\"ES384\",\"ES512\",\"ES256K\",\"PS256\",\"PS384\",\"PS512\",\"none\",\"EdDSA\"]"
+    )]
+    UnknownAlg,
+    /// A `kid` that is not a string, or a `crit` that is not a list of strings.
+    #[error("{0}")]
+    WrongType(ShapeError),
+    /// `crit: []`.
+    #[error("parsing NonEmpty failed, unexpected empty list")]
+    CritEmpty,
+    /// `crit` lists a header name RFC 7515 registers.
+    #[error("crit key is reserved")]
+    CritReserved,
+    /// `crit` lists an extension (jose understands none, `b64` included).
+    #[error("crit key is not understood")]
+    CritNotUnderstood,
 }

@@ -15,4 +15,4 @@ mod token;
 pub use authenticator::{
     Authenticated, Authenticator, AuthenticatorConfig, CacheStats, Caller, DEFAULT_TOKEN_CACHE_SIZE,
 };
-pub use error::{AuthError, JwtError, MAX_TOKEN_BYTES};
+pub use error::{AuthError, JwsDecodeError, JwtError, MAX_TOKEN_BYTES};

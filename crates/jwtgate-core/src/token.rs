@@ -5,12 +5,13 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwtgate_claims::ClaimsSet;
+use jwtgate_claims::{ClaimsSet, ClaimsSetError};
+use jwtgate_config::json_type::{JsonType, ShapeError};
 use jwtgate_config::{Algorithm, is_string_or_uri};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::JwtError;
+use crate::error::{JwsDecodeError, JwtError};
 
 /// The token's `alg`, as far as verification cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,16 +35,13 @@ pub(crate) struct DecodedToken<'t> {
     pub(crate) payload: String,
 }
 
-#[derive(Deserialize)]
-struct Header<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(default, borrow)]
-    kid: Option<Cow<'a, str>>,
-}
+/// The header names RFC 7515 registers, which `crit` may not list (jose's
+/// `jwsCritInvalidNames`).
+const RESERVED_HEADER_NAMES: [&str; 11] =
+    ["alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit"];
 
-/// Splits and decodes a compact JWS in jose's order: part count, text, header, payload,
-/// signature. Padding is rejected, as jose's base64url is unpadded.
+/// Splits and decodes a compact JWS in jose's order: part count, text, payload, header (`alg`,
+/// `kid`, then `crit`), signature. Padding is rejected, as jose's base64url is unpadded.
 pub(crate) fn decode(token: &[u8]) -> Result<DecodedToken<'_>, JwtError> {
     let mut dots = memchr::memchr_iter(b'.', token);
     let (Some(first_dot), Some(second_dot), None) = (dots.next(), dots.next(), dots.next()) else {
@@ -54,29 +52,100 @@ pub(crate) fn decode(token: &[u8]) -> Result<DecodedToken<'_>, JwtError> {
         let part = usize::from(at > first_dot) + usize::from(at > second_dot);
         return Err(JwtError::InvalidText(part));
     }
-    let header = token.get(..first_dot).unwrap_or_default();
+    let header_part = token.get(..first_dot).unwrap_or_default();
     let payload_part = token.get(first_dot + 1..second_dot).unwrap_or_default();
-    let signature = token.get(second_dot + 1..).unwrap_or_default();
+    let signature_part = token.get(second_dot + 1..).unwrap_or_default();
     let base64 = |part: &[u8]| {
-        URL_SAFE_NO_PAD
-            .decode(part)
-            .map_err(|error| JwtError::JsonDecode(format!("Base64 decoding failed: {error}")))
+        URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtError::JsonDecode(JwsDecodeError::NotBase64Url))
     };
-    let header_json = base64(header)?;
-    let parsed: Header<'_> = serde_json::from_slice(&header_json)
-        .map_err(|error| JwtError::JsonDecode(error.to_string()))?;
-    let alg = match Algorithm::from_name(&parsed.alg) {
-        Some(alg) => TokenAlgorithm::Known(alg),
-        None if parsed.alg == "none" => TokenAlgorithm::None,
-        None if parsed.alg == "ES256K" => TokenAlgorithm::Unverifiable,
-        None => return Err(JwtError::JsonDecode(format!("unknown alg {:?}", parsed.alg))),
-    };
-    let kid = parsed.kid.map(Cow::into_owned);
-    let payload = String::from_utf8(base64(payload_part)?)
-        .map_err(|_| JwtError::ClaimsSetDecode("payload is not UTF-8".to_owned()))?;
-    let signature = base64(signature)?;
+    let payload = base64(payload_part)?;
+    let header = Header::parse(&base64(header_part)?).map_err(JwtError::JsonDecode)?;
+    let signature = base64(signature_part)?;
+    let payload = String::from_utf8(payload)
+        .map_err(|_| JwtError::ClaimsSetDecode(ClaimsSetError::InvalidJson))?;
     let signing_input = token.get(..second_dot).unwrap_or_default();
-    Ok(DecodedToken { alg, kid, signing_input, signature, payload })
+    Ok(DecodedToken { alg: header.alg, kid: header.kid, signing_input, signature, payload })
+}
+
+/// The protected header members jwtgate reads. jose reads `alg`, then `kid`, then `crit`,
+/// so the first bad one of those is the one reported.
+struct Header {
+    alg: TokenAlgorithm,
+    kid: Option<String>,
+}
+
+impl Header {
+    fn parse(json: &[u8]) -> Result<Self, JwsDecodeError> {
+        // A header is a JSON object like a claims set: its members are read once, raw, with
+        // the last of a repeated name counting, as aeson does.
+        let members = std::str::from_utf8(json)
+            .ok()
+            .and_then(|text| ClaimsSet::parse(text).ok())
+            .ok_or(JwsDecodeError::HeaderNotJson)?;
+        let alg = match members.get("alg") {
+            None => return Err(JwsDecodeError::MissingAlg),
+            Some(raw) => match serde_json::from_str::<Cow<'_, str>>(raw.get()).ok().as_deref() {
+                Some(name) => match Algorithm::from_name(name) {
+                    Some(alg) => TokenAlgorithm::Known(alg),
+                    None if name == "none" => TokenAlgorithm::None,
+                    None if name == "ES256K" => TokenAlgorithm::Unverifiable,
+                    None => return Err(JwsDecodeError::UnknownAlg),
+                },
+                None => return Err(JwsDecodeError::UnknownAlg),
+            },
+        };
+        let kid = match members.get("kid") {
+            None => None,
+            Some(raw) => Some(text(raw).map_err(JwsDecodeError::WrongType)?),
+        };
+        if let Some(crit) = members.get("crit") {
+            return Err(critical(crit));
+        }
+        Ok(Self { alg, kid })
+    }
+}
+
+/// Why a `crit` member fails: jose understands no extension (RFC 7515 4.1.11, D17), so every
+/// `crit` does, with the error of its first problem.
+fn critical(crit: &RawValue) -> JwsDecodeError {
+    let Ok(names) = serde_json::from_str::<Vec<&RawValue>>(crit.get()) else {
+        return JwsDecodeError::WrongType(ShapeError::WrongType {
+            parser: "NonEmpty",
+            expected: JsonType::Array,
+            found: json_type(crit),
+        });
+    };
+    // aeson reads the whole list as text before jose checks any name.
+    let mut first = None;
+    for name in &names {
+        match text(name) {
+            Ok(name) => {
+                first.get_or_insert(name);
+            }
+            Err(error) => return JwsDecodeError::WrongType(error),
+        }
+    }
+    match first {
+        None => JwsDecodeError::CritEmpty,
+        Some(name) if RESERVED_HEADER_NAMES.contains(&name.as_str()) => {
+            JwsDecodeError::CritReserved
+        }
+        Some(_) => JwsDecodeError::CritNotUnderstood,
+    }
+}
+
+/// A raw JSON value read as aeson's `Text`.
+fn text(raw: &RawValue) -> Result<String, ShapeError> {
+    serde_json::from_str(raw.get()).map_err(|_| ShapeError::WrongType {
+        parser: "Text",
+        expected: JsonType::String,
+        found: json_type(raw),
+    })
+}
+
+/// The JSON type of a raw value.
+fn json_type(raw: &RawValue) -> JsonType {
+    JsonType::of_json_text(raw.get())
 }
 
 /// The registered claims, typed as jose types them (section 3.4), borrowed from the payload.
@@ -93,59 +162,67 @@ pub(crate) struct Registered<'p> {
 #[derive(Deserialize)]
 struct Text<'p>(#[serde(borrow)] Cow<'p, str>);
 
-/// Reads the registered claims; a wrongly typed one is `JWTClaimsSetDecodeError`.
+/// Reads the registered claims in jose's order (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`,
+/// `jti`); a wrongly typed one is `JWTClaimsSetDecodeError` with aeson's words.
 pub(crate) fn registered<'p>(claims: &ClaimsSet<'p>) -> Result<Registered<'p>, JwtError> {
-    fn decode_error(name: &str, message: &dyn std::fmt::Display) -> JwtError {
-        JwtError::ClaimsSetDecode(format!("Error in $.{name}: {message}"))
-    }
-    let string_or_uri = |name: &str| -> Result<Option<Cow<'p, str>>, JwtError> {
-        let Some(raw) = claims.get(name) else { return Ok(None) };
-        let value: Option<Text<'p>> =
-            serde_json::from_str(raw.get()).map_err(|error| decode_error(name, &error))?;
-        match value {
-            Some(Text(text)) if !is_string_or_uri(&text) => {
-                Err(decode_error(name, &"failed to parse StringOrURI"))
+    let wrong_type = |claim: &'static str, parser: &'static str, expected, raw: &RawValue| {
+        JwtError::ClaimsSetDecode(ClaimsSetError::WrongType {
+            claim,
+            error: ShapeError::WrongType { parser, expected, found: json_type(raw) },
+        })
+    };
+    let string_or_uri = |claim: &'static str| -> Result<Option<Cow<'p, str>>, JwtError> {
+        let Some(raw) = claims.get(claim) else { return Ok(None) };
+        match serde_json::from_str::<Option<Text<'p>>>(raw.get()) {
+            Ok(Some(Text(text))) if !is_string_or_uri(&text) => {
+                Err(JwtError::ClaimsSetDecode(ClaimsSetError::NotStringOrUri { claim }))
             }
-            other => Ok(other.map(|Text(text)| text)),
+            Ok(value) => Ok(value.map(|Text(text)| text)),
+            Err(_) => Err(wrong_type(claim, "StringOrURI", JsonType::String, raw)),
         }
     };
-    let number = |name: &str| -> Result<Option<f64>, JwtError> {
-        claims.get(name).map_or(Ok(None), |raw| {
+    let number = |claim: &'static str| -> Result<Option<f64>, JwtError> {
+        claims.get(claim).map_or(Ok(None), |raw| {
             serde_json::from_str::<Option<f64>>(raw.get())
-                .map_err(|error| decode_error(name, &error))
+                .map_err(|_| wrong_type(claim, "NumericDate", JsonType::Number, raw))
         })
     };
     let iss = string_or_uri("iss")?;
     string_or_uri("sub")?;
-    if let Some(raw) = claims.get("jti") {
-        serde_json::from_str::<Option<Text<'p>>>(raw.get())
-            .map_err(|error| decode_error("jti", &error))?;
-    }
     let aud = match claims.get("aud") {
         None => None,
-        Some(raw) => audience(raw).map_err(|message| decode_error("aud", &message))?,
+        Some(raw) => audience(raw)?,
     };
-    Ok(Registered { iss, aud, exp: number("exp")?, nbf: number("nbf")?, iat: number("iat")? })
+    let (exp, nbf, iat) = (number("exp")?, number("nbf")?, number("iat")?);
+    if let Some(raw) = claims.get("jti") {
+        serde_json::from_str::<Option<Text<'p>>>(raw.get())
+            .map_err(|_| wrong_type("jti", "Text", JsonType::String, raw))?;
+    }
+    Ok(Registered { iss, aud, exp, nbf, iat })
 }
 
-/// `aud`: one `StringOrURI` or an array of them.
-fn audience(raw: &RawValue) -> Result<Option<Vec<Cow<'_, str>>>, &'static str> {
-    let values = if raw.get().starts_with('[') {
-        let many: Vec<Text<'_>> =
-            serde_json::from_str(raw.get()).map_err(|_| "expected an array of StringOrURI")?;
-        many.into_iter().map(|Text(text)| text).collect()
-    } else {
-        let one: Option<Text<'_>> =
-            serde_json::from_str(raw.get()).map_err(|_| "expected a StringOrURI")?;
-        match one {
-            None => return Ok(None),
-            Some(Text(text)) => vec![text],
+/// `aud`: an array of `StringOrURI`, or one. aeson tries the array first and reports the
+/// single value's error when both fail, so a bad array reads `... encountered Array`.
+fn audience(raw: &RawValue) -> Result<Option<Vec<Cow<'_, str>>>, JwtError> {
+    if let Ok(many) = serde_json::from_str::<Vec<Text<'_>>>(raw.get())
+        && many.iter().all(|Text(text)| is_string_or_uri(text))
+    {
+        return Ok(Some(many.into_iter().map(|Text(text)| text).collect()));
+    }
+    match serde_json::from_str::<Option<Text<'_>>>(raw.get()) {
+        Ok(None) => Ok(None),
+        Ok(Some(Text(text))) if is_string_or_uri(&text) => Ok(Some(vec![text])),
+        Ok(Some(_)) => {
+            Err(JwtError::ClaimsSetDecode(ClaimsSetError::NotStringOrUri { claim: "aud" }))
         }
-    };
-    if values.iter().all(|value| is_string_or_uri(value)) {
-        Ok(Some(values))
-    } else {
-        Err("failed to parse StringOrURI")
+        Err(_) => Err(JwtError::ClaimsSetDecode(ClaimsSetError::WrongType {
+            claim: "aud",
+            error: ShapeError::WrongType {
+                parser: "StringOrURI",
+                expected: JsonType::String,
+                found: json_type(raw),
+            },
+        })),
     }
 }
 

@@ -8,14 +8,15 @@ mod member;
 
 use std::fmt;
 
-use jwtgate_config::{EcCurve, KeyError, VerifyingKey};
+use jwtgate_config::{Algorithm, EcCurve, KeyError, VerifyingKey};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use member::{Certificate, Members};
 
-/// The `use` values RFC 7517 4.2 defines; jose accepts both for verification.
-const KNOWN_USES: [&str; 2] = ["sig", "enc"];
+/// The most usable keys a set keeps, in document order, so that a forged token costs at most
+/// this many signature checks (D19).
+pub const MAX_USABLE_KEYS: usize = 100;
 /// The `key_ops` values RFC 7517 4.3 defines.
 const KNOWN_KEY_OPS: [&str; 8] =
     ["sign", "verify", "encrypt", "decrypt", "wrapKey", "unwrapKey", "deriveKey", "deriveBits"];
@@ -54,9 +55,10 @@ const KNOWN_ALGS: [&str; 31] = [
     "PBES2-HS512+A256KW",
 ];
 
-/// A usable key of a set: its `kid` (if any) and the key, ready to verify.
+/// A usable key of a set: its `kid` and `alg` (if any) and the key, ready to verify.
 pub struct Jwk {
     kid: Option<Box<str>>,
+    alg: Option<Algorithm>,
     key: VerifyingKey,
 }
 
@@ -66,15 +68,30 @@ impl Jwk {
         self.kid.as_deref()
     }
 
+    /// The key's `alg`, if the set gave one: then it verifies only tokens of that `alg` (D16).
+    pub fn alg(&self) -> Option<Algorithm> {
+        self.alg
+    }
+
     /// The key, ready to verify.
     pub fn key(&self) -> &VerifyingKey {
         &self.key
+    }
+
+    /// Whether this key may verify a token signed with `alg`: its kind verifies `alg` and its
+    /// own `alg`, when it has one, is that `alg`.
+    pub fn fits(&self, alg: Algorithm) -> bool {
+        self.alg.is_none_or(|own| own == alg) && self.key.supports(alg)
     }
 }
 
 impl fmt::Debug for Jwk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Jwk").field("kid", &self.kid).field("key", &self.key).finish()
+        f.debug_struct("Jwk")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("key", &self.key)
+            .finish()
     }
 }
 
@@ -126,15 +143,25 @@ pub enum SkipReason {
     /// A curve jwtgate cannot verify with.
     #[error("unsupported curve {0:?}")]
     UnsupportedCurve(String),
-    /// A `use` other than `sig` or `enc`.
-    #[error("unknown use {0:?}")]
-    UnknownUse(String),
+    /// A `use` other than `sig`, such as Keycloak's `enc` key beside its signing key (D16).
+    #[error("use {0:?} is not for signatures")]
+    NotForSignatures(String),
     /// A `key_ops` entry RFC 7517 does not define.
     #[error("unknown key operation {0:?}")]
     UnknownKeyOperation(String),
+    /// A `key_ops` list without `verify` (D16).
+    #[error("key_ops does not allow verify")]
+    VerifyNotAllowed,
     /// An `alg` RFC 7518 does not define.
     #[error("unknown alg {0:?}")]
     UnknownAlgorithm(String),
+    /// An `alg` this key cannot verify tokens with: an encryption algorithm, `ES256K`, or a
+    /// signature algorithm of another key kind (D16).
+    #[error("alg {0:?} is not a signature algorithm of this key")]
+    AlgorithmNotForThisKey(String),
+    /// Beyond the first [`MAX_USABLE_KEYS`] usable keys of the set (D19).
+    #[error("more than 100 usable keys")]
+    TooManyKeys,
     /// An EC coordinate longer than its curve's field.
     #[error("EC coordinate `{member}` is {len} bytes; {curve} takes at most {max}")]
     CoordinateTooLong {
@@ -212,7 +239,12 @@ impl JwkSet {
             };
             let kid = object.get("kid").and_then(Value::as_str).map(str::to_owned);
             match parse_key(&object) {
-                Ok(key) => set.keys.push(Jwk { kid: kid.map(String::into_boxed_str), key }),
+                Ok(_) if set.keys.len() >= MAX_USABLE_KEYS => {
+                    set.skipped.push(SkippedKey { index, kid, reason: SkipReason::TooManyKeys });
+                }
+                Ok((key, alg)) => {
+                    set.keys.push(Jwk { kid: kid.map(String::into_boxed_str), alg, key });
+                }
                 Err(reason) => set.skipped.push(SkippedKey { index, kid, reason }),
             }
         }
@@ -244,11 +276,19 @@ impl JwkSet {
         self.keys.iter().any(|jwk| jwk.kid() == Some(kid))
     }
 
-    /// The keys to try for a token, in order: those whose `kid` equals the token's first, then
-    /// the rest in set order (D6: the verdict is Hasura's, which tries every key).
-    pub fn candidates<'a>(&'a self, kid: Option<&'a str>) -> impl Iterator<Item = &'a Jwk> + 'a {
-        let matches = move |jwk: &&Jwk| kid.is_some() && jwk.kid() == kid;
-        self.keys.iter().filter(matches).chain(self.keys.iter().filter(move |jwk| !matches(jwk)))
+    /// The keys to try for a token with this `kid` and `alg`, in set order (D19): when the
+    /// `kid` names keys of the set, only those; otherwise every key. Either way only keys that
+    /// [fit](Jwk::fits) `alg`. So a forged token naming a `kid` costs one check, and any forged
+    /// token at most [`MAX_USABLE_KEYS`].
+    pub fn keys_to_try<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+        alg: Algorithm,
+    ) -> impl Iterator<Item = &'a Jwk> + 'a {
+        let named = kid.filter(|kid| self.contains_kid(kid));
+        self.keys
+            .iter()
+            .filter(move |jwk| named.is_none_or(|kid| jwk.kid() == Some(kid)) && jwk.fits(alg))
     }
 }
 
@@ -258,26 +298,44 @@ impl fmt::Debug for JwkSet {
     }
 }
 
-/// Reads one JWK object into a key, or says why it cannot be used.
-fn parse_key(object: &Map<String, Value>) -> Result<VerifyingKey, SkipReason> {
+/// Reads one JWK object into a key and its `alg`, or says why it cannot verify signatures.
+fn parse_key(object: &Map<String, Value>) -> Result<(VerifyingKey, Option<Algorithm>), SkipReason> {
     let members = Members::new(object);
-    let kty = members.required_str("kty")?;
-    members.optional_str("kid")?;
+    // RFC 7517 4.2 to 4.4, honoured (D16): what the provider says a key is for.
     if let Some(usage) = members.optional_str("use")?
-        && !KNOWN_USES.contains(&usage)
+        && usage != "sig"
     {
-        return Err(SkipReason::UnknownUse(usage.to_owned()));
+        return Err(SkipReason::NotForSignatures(usage.to_owned()));
     }
-    for operation in members.optional_strings("key_ops")? {
-        if !KNOWN_KEY_OPS.contains(&operation) {
-            return Err(SkipReason::UnknownKeyOperation(operation.to_owned()));
+    if let Some(operations) = members.optional_strings("key_ops")? {
+        if let Some(unknown) = operations.iter().find(|op| !KNOWN_KEY_OPS.contains(op)) {
+            return Err(SkipReason::UnknownKeyOperation((*unknown).to_owned()));
+        }
+        if !operations.contains(&"verify") {
+            return Err(SkipReason::VerifyNotAllowed);
         }
     }
-    if let Some(alg) = members.optional_str("alg")?
-        && !KNOWN_ALGS.contains(&alg)
+    let alg_name = members.optional_str("alg")?;
+    if let Some(name) = alg_name
+        && !KNOWN_ALGS.contains(&name)
     {
-        return Err(SkipReason::UnknownAlgorithm(alg.to_owned()));
+        return Err(SkipReason::UnknownAlgorithm(name.to_owned()));
     }
+    let key = parse_key_material(&members)?;
+    let alg = match alg_name {
+        None => None,
+        Some(name) => match Algorithm::from_name(name) {
+            Some(alg) if key.supports(alg) => Some(alg),
+            _ => return Err(SkipReason::AlgorithmNotForThisKey(name.to_owned())),
+        },
+    };
+    Ok((key, alg))
+}
+
+/// The key material of a JWK, checked against its certificate and thumbprints.
+fn parse_key_material(members: &Members<'_>) -> Result<VerifyingKey, SkipReason> {
+    let kty = members.required_str("kty")?;
+    members.optional_str("kid")?;
     members.thumbprint("x5t", 20)?;
     members.thumbprint("x5t#S256", 32)?;
     let certificate = members.certificate()?;
@@ -293,8 +351,8 @@ fn parse_key(object: &Map<String, Value>) -> Result<VerifyingKey, SkipReason> {
             let curve_name = members.required_str("crv")?;
             let curve = EcCurve::from_name(curve_name)
                 .ok_or_else(|| SkipReason::UnsupportedCurve(curve_name.to_owned()))?;
-            let x = coordinate(&members, curve, "x")?;
-            let y = coordinate(&members, curve, "y")?;
+            let x = coordinate(members, curve, "x")?;
+            let y = coordinate(members, curve, "y")?;
             let key = VerifyingKey::from_ec_coordinates(curve, &x, &y)?;
             let mut point = Vec::with_capacity(1 + x.len() + y.len());
             point.push(0x04);

@@ -28,7 +28,7 @@ pub mod refresh;
 #[cfg(feature = "fetch")]
 mod fetch;
 
-pub use key_set::{Jwk, JwkSet, JwksError, SkipReason, SkippedKey};
+pub use key_set::{Jwk, JwkSet, JwksError, MAX_USABLE_KEYS, SkipReason, SkippedKey};
 
 #[cfg(feature = "fetch")]
 pub use fetch::*;

@@ -146,6 +146,40 @@ fn ed25519_from_spki_certificate_and_raw_bytes() {
 }
 
 #[test]
+fn ed25519_keys_of_small_order_are_refused() {
+    // The attack D18 closes: with the identity key, R = identity and S = 0 verify any message.
+    let identity: [u8; 32] = std::array::from_fn(|i| u8::from(i == 0));
+    let mut forged = [0_u8; 64];
+    forged[0] = 1;
+    let raw = sig::UnparsedPublicKey::new(&sig::ED25519, identity);
+    assert!(raw.verify(MESSAGE, &forged).is_ok(), "aws-lc-rs alone accepts the forgery");
+
+    let mut blocklist = vec![[0_u8; 32], identity];
+    for hex in [
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ] {
+        let bytes: Vec<u8> =
+            (0..32).map(|at| u8::from_str_radix(&hex[at * 2..at * 2 + 2], 16).unwrap()).collect();
+        blocklist.push(bytes.try_into().unwrap());
+    }
+    for entry in blocklist {
+        let mut signed_x = entry;
+        signed_x[31] |= 0x80;
+        for bytes in [entry, signed_x] {
+            assert_eq!(VerifyingKey::from_ed25519(&bytes).unwrap_err(), KeyError::WeakEd25519);
+        }
+    }
+    for text in [key_file!("ed25519-identity.pub.pem"), key_file!("ed25519-identity.cert.pem")] {
+        assert_eq!(VerifyingKey::from_pem(text).unwrap_err(), KeyError::WeakEd25519);
+    }
+    assert_eq!(KeyError::WeakEd25519.to_string(), "weak Ed25519 public key");
+}
+
+#[test]
 fn hmac_algorithms_follow_the_secret_length() {
     for (len, expected) in [
         (31, &[][..]),

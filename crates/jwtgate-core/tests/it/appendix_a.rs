@@ -182,7 +182,9 @@ fn rows() -> Vec<Row> {
                 "HS256",
             )),
             "invalid-jwt",
-            Prefix("Could not verify JWT: JWSError (JSONDecodeError "),
+            Exact(
+                r#"Could not verify JWT: JWSError (JSONDecodeError "unrecognised value; expected: [\"HS256\",\"HS384\",\"HS512\",\"RS256\",\"RS384\",\"RS512\",\"ES256\",\"ES384\",\"ES512\",\"ES256K\",\"PS256\",\"PS384\",\"PS512\",\"none\",\"EdDSA\"]")"#,
+            ),
         ),
         row(
             "two parts",
@@ -212,14 +214,18 @@ fn rows() -> Vec<Row> {
                 "HS256",
             )),
             "invalid-jwt",
-            Prefix("Could not verify JWT: JWTClaimsSetDecodeError "),
+            Exact(
+                r#"Could not verify JWT: JWTClaimsSetDecodeError "parsing JWT Claims Set failed, expected Object, but encountered Array""#,
+            ),
         ),
         row(
             "exp that is a string",
             hs(),
             bearer(&with_claims(|c| c["exp"] = json!("soon"))),
             "invalid-jwt",
-            Prefix("Could not verify JWT: JWTClaimsSetDecodeError "),
+            Exact(
+                r#"Could not verify JWT: JWTClaimsSetDecodeError "Error in $.exp: parsing NumericDate failed, expected Number, but encountered String""#,
+            ),
         ),
         row(
             "a token over 64 KiB",
@@ -388,4 +394,150 @@ async fn every_row_of_the_catalogue() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A validly signed HS256 token with this header and payload.
+fn signed(header: &Value, payload: &str) -> String {
+    mint_with_header(header, payload, &TestKey::hmac(HS_SECRET.as_bytes()), "HS256")
+}
+
+#[tokio::test]
+#[expect(clippy::too_many_lines, reason = "one row per message")]
+async fn crit_and_the_decode_texts_are_exact() {
+    // D17: jose understands no `crit` extension, so each of these validly signed tokens fails;
+    // Appendix A's note: the decode texts are jose's and aeson's words, never serde's.
+    let jws = |inner: &str| format!("Could not verify JWT: JWSError (JSONDecodeError \"{inner}\")");
+    let claims_set =
+        |inner: &str| format!("Could not verify JWT: JWTClaimsSetDecodeError \"{inner}\"");
+    let payload = claims().to_string();
+    let mut cases: Vec<(&str, String, String)> = Vec::new();
+    for (crit, expected) in [
+        (json!(["x"]), "crit key is not understood"),
+        (json!(["exp"]), "crit key is not understood"),
+        (json!(["alg"]), "crit key is reserved"),
+        (json!(["kid", "x"]), "crit key is reserved"),
+        (json!(["x5t#S256"]), "crit key is reserved"),
+        (json!([]), "parsing NonEmpty failed, unexpected empty list"),
+        (json!("x"), "parsing NonEmpty failed, expected Array, but encountered String"),
+        (json!(1), "parsing NonEmpty failed, expected Array, but encountered Number"),
+        (json!({}), "parsing NonEmpty failed, expected Array, but encountered Object"),
+        (json!(true), "parsing NonEmpty failed, expected Array, but encountered Boolean"),
+        (json!(null), "parsing NonEmpty failed, expected Array, but encountered Null"),
+        (json!(["x", 1]), "parsing Text failed, expected String, but encountered Number"),
+    ] {
+        let header = json!({"alg": "HS256", "crit": crit, "x": 1});
+        cases.push(("crit", signed(&header, &payload), jws(expected)));
+    }
+    let b64_unencoded = json!({"alg": "HS256", "b64": false, "crit": ["b64"]});
+    cases.push(("b64", signed(&b64_unencoded, &payload), jws("crit key is not understood")));
+    let good = signed(&json!({"alg": "HS256"}), &payload);
+    let (header, rest) = good.split_once('.').unwrap();
+    let not_base64 = [
+        format!("{header}!.{rest}"),
+        format!("{header}=.{rest}"),
+        good.replacen('.', ".*", 1),
+        format!("{good}*"),
+    ];
+    for token in not_base64 {
+        cases.push(("not base64url", token, jws("Not valid base64url")));
+    }
+    for header in [b64(b"{oops"), b64(b"[1]"), b64(b"\"alg\"")] {
+        cases.push((
+            "header not JSON",
+            format!("{header}.{rest}"),
+            jws("protected header contains invalid JSON"),
+        ));
+    }
+    cases.push((
+        "no alg",
+        signed(&json!({"typ": "JWT"}), &payload),
+        jws(r#"missing required header \"alg\""#),
+    ));
+    cases.push((
+        "kid a number",
+        signed(&json!({"alg": "HS256", "kid": 7}), &payload),
+        jws("parsing Text failed, expected String, but encountered Number"),
+    ));
+    for (claim, value, expected) in [
+        (
+            "iss",
+            json!(1),
+            "Error in $.iss: parsing StringOrURI failed, expected String, but encountered Number",
+        ),
+        (
+            "sub",
+            json!(12345),
+            "Error in $.sub: parsing StringOrURI failed, expected String, but encountered Number",
+        ),
+        ("sub", json!("a|b:c d"), "Error in $.sub: failed to parse StringOrURI"),
+        (
+            "aud",
+            json!(true),
+            "Error in $.aud: parsing StringOrURI failed, expected String, but encountered Boolean",
+        ),
+        (
+            "aud",
+            json!([1]),
+            "Error in $.aud: parsing StringOrURI failed, expected String, but encountered Array",
+        ),
+        (
+            "aud",
+            json!(["x:y z"]),
+            "Error in $.aud: parsing StringOrURI failed, expected String, but encountered Array",
+        ),
+        (
+            "exp",
+            json!("soon"),
+            "Error in $.exp: parsing NumericDate failed, expected Number, but encountered String",
+        ),
+        (
+            "nbf",
+            json!([1]),
+            "Error in $.nbf: parsing NumericDate failed, expected Number, but encountered Array",
+        ),
+        (
+            "iat",
+            json!({}),
+            "Error in $.iat: parsing NumericDate failed, expected Number, but encountered Object",
+        ),
+        (
+            "jti",
+            json!(5),
+            "Error in $.jti: parsing Text failed, expected String, but encountered Number",
+        ),
+    ] {
+        let mut edited = claims();
+        edited[claim] = value;
+        cases.push((claim, hs256(&edited), claims_set(expected)));
+    }
+    let mut two_bad = claims();
+    two_bad["jti"] = json!(5);
+    two_bad["sub"] = json!(5);
+    cases.push((
+        "the first bad claim in jose's order",
+        hs256(&two_bad),
+        claims_set(
+            "Error in $.sub: parsing StringOrURI failed, expected String, but encountered Number",
+        ),
+    ));
+    for (payload, found) in
+        [("\"x\"", "String"), ("7", "Number"), ("null", "Null"), ("[]", "Array")]
+    {
+        cases.push((
+            "payload not an object",
+            signed(&json!({"alg": "HS256"}), payload),
+            claims_set(&format!(
+                "parsing JWT Claims Set failed, expected Object, but encountered {found}"
+            )),
+        ));
+    }
+    let authenticator = Setup::hs256().build().await;
+    let mut failures = Vec::new();
+    for (what, token, expected) in &cases {
+        let (code, message, _) = error_of(authenticator.authenticate(&bearer(token), now()));
+        if code != "invalid-jwt" || message != *expected {
+            failures.push(format!("{what}: got {code} {message:?}, want {expected:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {}:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }

@@ -116,7 +116,8 @@ async fn a_1024_bit_rsa_key_verifies_rs256_and_rs512_only() {
 
 #[tokio::test]
 async fn jwks_keys_with_a_matching_kid_and_without() {
-    // D6: the kid picks the first key to try; any key that verifies is accepted, as in Hasura.
+    // D19: a kid that names keys of the set limits the trial to them; a kid naming no key, or
+    // none, lets every key that fits the alg try, as Hasura tries every key.
     let a = TestKey::load("ec-p256");
     let b = TestKey::load("ed25519");
     let set = jwks(&[a.jwk_with_kid("a"), b.jwk_with_kid("b")]);
@@ -127,11 +128,16 @@ async fn jwks_keys_with_a_matching_kid_and_without() {
     let header = |kid: Option<&str>| -> Value {
         kid.map_or_else(|| json!({"alg": "EdDSA"}), |kid| json!({"alg": "EdDSA", "kid": kid}))
     };
-    for kid in [Some("b"), Some("a"), Some("unknown"), None] {
-        let token =
-            crate::support::mint_with_header(&header(kid), &claims().to_string(), &b, "EdDSA");
-        session_of(authenticator.authenticate(&bearer(&token), now()));
+    let token_with =
+        |kid| crate::support::mint_with_header(&header(kid), &claims().to_string(), &b, "EdDSA");
+    for kid in [Some("b"), Some("unknown"), None] {
+        session_of(authenticator.authenticate(&bearer(&token_with(kid)), now()));
     }
+    let named_wrong_key = authenticator.authenticate(&bearer(&token_with(Some("a"))), now());
+    assert_eq!(
+        named_wrong_key.unwrap_err().to_string(),
+        "Could not verify JWT: JWSError JWSInvalidSignature"
+    );
 }
 
 #[tokio::test]

@@ -42,17 +42,19 @@ impl<'a> Members<'a> {
         self.optional_str(member)?.ok_or(SkipReason::Missing(member))
     }
 
-    /// An optional array of strings (empty when absent).
+    /// An optional array of strings.
     pub(super) fn optional_strings(
         &self,
         member: &'static str,
-    ) -> Result<Vec<&'a str>, SkipReason> {
+    ) -> Result<Option<Vec<&'a str>>, SkipReason> {
         let wrong_type = SkipReason::WrongType { member, expected: "an array of strings" };
         match self.object.get(member) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => {
-                items.iter().map(|item| item.as_str().ok_or_else(|| wrong_type.clone())).collect()
-            }
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().ok_or_else(|| wrong_type.clone()))
+                .collect::<Result<_, _>>()
+                .map(Some),
             Some(_) => Err(wrong_type),
         }
     }
@@ -82,7 +84,7 @@ impl<'a> Members<'a> {
 
     /// The first certificate of `x5c`, if the member is present.
     pub(super) fn certificate(&self) -> Result<Option<Certificate>, SkipReason> {
-        let chain = self.optional_strings("x5c")?;
+        let chain = self.optional_strings("x5c")?.unwrap_or_default();
         let Some(first) = chain.first() else {
             return Ok(None);
         };

@@ -108,7 +108,6 @@ fn real_world_shapes_are_read() {
             ),
         ),
         ("use sig", with(jwk.clone(), "use", json!("sig"))),
-        ("use enc", with(jwk.clone(), "use", json!("enc"))),
         (
             "alg and key_ops",
             with(with(jwk.clone(), "alg", json!("RS256")), "key_ops", json!(["verify"])),
@@ -145,7 +144,26 @@ fn unusable_keys_are_skipped_with_a_reason() {
         (json!({"kty": "RSA", "e": "AQAB"}), SkipReason::Missing("n")),
         (with(rsa.clone(), "n", json!("not base64!")), SkipReason::NotBase64("n")),
         (json!({"kty": "XYZ"}), SkipReason::UnsupportedKeyType("XYZ".into())),
-        (with(rsa.clone(), "use", json!("verify")), SkipReason::UnknownUse("verify".into())),
+        (with(rsa.clone(), "use", json!("enc")), SkipReason::NotForSignatures("enc".into())),
+        (with(rsa.clone(), "use", json!("verify")), SkipReason::NotForSignatures("verify".into())),
+        (with(rsa.clone(), "key_ops", json!(["encrypt"])), SkipReason::VerifyNotAllowed),
+        (with(rsa.clone(), "key_ops", json!([])), SkipReason::VerifyNotAllowed),
+        (
+            with(rsa.clone(), "alg", json!("RSA-OAEP")),
+            SkipReason::AlgorithmNotForThisKey("RSA-OAEP".into()),
+        ),
+        (
+            with(rsa.clone(), "alg", json!("ES256")),
+            SkipReason::AlgorithmNotForThisKey("ES256".into()),
+        ),
+        (
+            with(ec.clone(), "alg", json!("ES256K")),
+            SkipReason::AlgorithmNotForThisKey("ES256K".into()),
+        ),
+        (
+            json!({"kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode([0; 32])}),
+            SkipReason::Key(KeyError::WeakEd25519),
+        ),
         (
             with(rsa.clone(), "key_ops", json!(["check"])),
             SkipReason::UnknownKeyOperation("check".into()),
@@ -227,20 +245,80 @@ fn a_document_that_is_not_a_key_set_fails() {
 }
 
 #[test]
-fn candidates_put_the_matching_kid_first() {
-    let keys = [
+fn a_keycloak_set_serves_its_signing_key_only() {
+    // Keycloak publishes an RSA-OAEP encryption key beside its RS256 signing key.
+    let rsa = TestKey::load("rsa-2048");
+    let signing = with(with(rsa.jwk_with_kid("sig-1"), "use", json!("sig")), "alg", json!("RS256"));
+    let encryption =
+        with(with(rsa.jwk_with_kid("enc-1"), "use", json!("enc")), "alg", json!("RSA-OAEP"));
+    let set = parse(&[encryption, signing]);
+    assert_eq!(set.len(), 1);
+    assert_eq!(set.keys()[0].kid(), Some("sig-1"));
+    assert_eq!(set.keys()[0].alg(), Some(Algorithm::Rs256));
+    assert_eq!(
+        set.skipped()[0].to_string(),
+        r#"keys[0] (kid "enc-1"): use "enc" is not for signatures"#
+    );
+}
+
+#[test]
+fn a_key_with_an_alg_fits_only_that_alg() {
+    let set = parse(&[with(TestKey::load("rsa-2048").jwk_with_kid("k"), "alg", json!("RS256"))]);
+    let kids = |alg| set.keys_to_try(Some("k"), alg).count();
+    assert_eq!(kids(Algorithm::Rs256), 1);
+    assert_eq!(kids(Algorithm::Ps256), 0, "an RSA key pinned to RS256 must not verify PS256");
+    assert_eq!(kids(Algorithm::Rs512), 0);
+    let unpinned = parse(&[TestKey::load("rsa-2048").jwk_with_kid("k")]);
+    assert_eq!(unpinned.keys_to_try(None, Algorithm::Ps256).count(), 1);
+}
+
+/// A set of `n` Ed25519 keys with kids `k0`, `k1`, ... and one P-256 key with kid `ec`.
+fn large_set(n: usize) -> JwkSet {
+    let ed = TestKey::load("ed25519");
+    let mut keys: Vec<Value> = (0..n).map(|i| ed.jwk_with_kid(&format!("k{i}"))).collect();
+    keys.push(TestKey::load("ec-p256").jwk_with_kid("ec"));
+    parse(&keys)
+}
+
+#[test]
+fn a_set_keeps_its_first_hundred_usable_keys() {
+    let set = large_set(1000);
+    assert_eq!(set.len(), MAX_USABLE_KEYS);
+    assert_eq!(set.keys()[99].kid(), Some("k99"));
+    assert_eq!(set.skipped().len(), 901);
+    assert_eq!(
+        set.skipped()[0].to_string(),
+        r#"keys[100] (kid "k100"): more than 100 usable keys"#
+    );
+    assert!(!set.contains_kid("ec"), "the key after the first hundred is not kept");
+}
+
+#[test]
+fn the_keys_a_token_may_cost_are_bounded() {
+    // Counted, not timed: each key handed out is one signature check for a forged token.
+    let set = large_set(1000);
+    let tried = |kid, alg| set.keys_to_try(kid, alg).count();
+    assert_eq!(tried(Some("k7"), Algorithm::EdDsa), 1, "a kid naming a key costs one check");
+    assert_eq!(tried(None, Algorithm::EdDsa), 100, "no kid: at most the hundred kept keys");
+    assert_eq!(tried(Some("unknown"), Algorithm::EdDsa), 100, "an unknown kid counts as none");
+    assert_eq!(tried(None, Algorithm::Es256), 0, "no kept key fits ES256");
+    assert_eq!(tried(Some("k7"), Algorithm::Es256), 0, "the named key does not fit ES256");
+
+    let mixed = parse(&[
         TestKey::load("ec-p256").jwk_with_kid("a"),
         Value::Object(TestKey::load("ed25519").jwk()),
         TestKey::load("ec-p384").jwk_with_kid("b"),
-    ];
-    let set = parse(&keys);
-    let order = |kid| set.candidates(kid).map(|jwk| jwk.kid().unwrap_or("-")).collect::<Vec<_>>();
-    assert_eq!(order(Some("b")), ["b", "a", "-"]);
-    assert_eq!(order(Some("a")), ["a", "-", "b"]);
-    assert_eq!(order(Some("zzz")), ["a", "-", "b"]);
-    assert_eq!(order(None), ["a", "-", "b"]);
-    assert!(set.contains_kid("b"));
-    assert!(!set.contains_kid("-"));
+        TestKey::load("ec-p256").jwk_with_kid("b"),
+    ]);
+    let kids = |kid, alg| {
+        mixed.keys_to_try(kid, alg).map(|jwk| jwk.kid().unwrap_or("-")).collect::<Vec<_>>()
+    };
+    assert_eq!(kids(Some("b"), Algorithm::Es256), ["b"]);
+    assert_eq!(kids(Some("b"), Algorithm::Es384), ["b"]);
+    assert_eq!(kids(None, Algorithm::Es256), ["a", "b"]);
+    assert_eq!(kids(Some("zzz"), Algorithm::EdDsa), ["-"]);
+    assert!(mixed.contains_kid("b"));
+    assert!(!mixed.contains_kid("-"));
 }
 
 #[test]
