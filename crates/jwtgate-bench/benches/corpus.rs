@@ -112,7 +112,7 @@ fn corpus(c: &mut Criterion) {
         }
         group.finish();
     }
-    for derived in ["cache_hit", "webhook_get_in_process"] {
+    for derived in jwtgate_bench::DERIVED {
         let prepared = prepare(derived);
         c.bench_function(&format!("{derived}/authenticate"), |b| b.iter(|| prepared.run()));
     }

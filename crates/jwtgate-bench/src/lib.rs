@@ -15,9 +15,15 @@ use jwtgate_core::{AuthError, Authenticated, Authenticator, AuthenticatorConfig}
 use jwtgate_jwks::{Fetch, FetchedResponse, JwksHandle, JwksOptions, ManualClock, TransportError};
 use jwtgate_test_support::corpus::{self, Expected, Scenario};
 
-/// Scenarios made from the corpus's `hs256` one: a repeated request answered from the cache,
-/// and a whole `GET /v1/auth` handled in process by the server's handler (routing aside).
-const DERIVED: [&str; 2] = ["cache_hit", "webhook_get_in_process"];
+/// Scenarios beside the corpus's token ones: from its `hs256` one, a repeated request answered
+/// from the cache and a whole `GET /v1/auth` handled in process by the server's handler
+/// (routing aside); and a request without a token carrying 10 000 `x-hasura-*` headers, all
+/// made session variables on the unauthorized-role path.
+pub const DERIVED: [&str; 3] =
+    ["cache_hit", "webhook_get_in_process", "unauthorized_role_10000_variables"];
+
+/// The `x-hasura-*` headers of `unauthorized_role_10000_variables`.
+const MANY_VARIABLES: usize = 10_000;
 
 /// The scenarios' names, in corpus order, then the derived ones.
 pub fn names() -> Vec<&'static str> {
@@ -92,6 +98,9 @@ impl Fetch for FixedSet {
 /// On an unknown name, or when the scenario's outcome is not the expected one.
 #[expect(clippy::panic, clippy::expect_used, reason = "a broken corpus must stop the measurement")]
 pub fn prepare(name: &str) -> Prepared {
+    if name == "unauthorized_role_10000_variables" {
+        return prepare_many_variables();
+    }
     let cache_hit = name == "cache_hit";
     let webhook = name == "webhook_get_in_process";
     let lookup = if DERIVED.contains(&name) { "hs256" } else { name };
@@ -161,4 +170,34 @@ pub fn prepare(name: &str) -> Prepared {
         assert_eq!(prepared.run(), 200, "the webhook answers 200 for the typical token");
     }
     prepared
+}
+
+/// `unauthorized_role_10000_variables`: the session is built from every `x-hasura-*` header.
+#[expect(clippy::expect_used, reason = "a broken corpus must stop the measurement")]
+fn prepare_many_variables() -> Prepared {
+    let secret = format!(r#"{{"type": "HS256", "key": "{}"}}"#, corpus::HS256_SECRET);
+    let config = AuthenticatorConfig {
+        secrets: vec![parse_jwt_secret(&secret).expect("corpus secrets are valid")],
+        unauthorized_role: Some("anonymous".to_owned()),
+        ..AuthenticatorConfig::default()
+    };
+    let authenticator = Authenticator::new(config, |_| None);
+    let mut headers = HeaderMap::new();
+    // Reversed, so the names do not arrive sorted.
+    for index in (0..MANY_VARIABLES).rev() {
+        let name = http::HeaderName::try_from(format!("x-hasura-variable-{index}"))
+            .expect("a header name");
+        headers.insert(name, HeaderValue::from(index));
+    }
+    let now = UNIX_EPOCH + Duration::from_secs(corpus::NOW);
+    let answer = authenticator.authenticate(&headers, now).expect("a session");
+    assert_eq!(answer.session().role(), "anonymous");
+    assert_eq!(answer.session().variables().count(), MANY_VARIABLES + 1);
+    Prepared {
+        name: "unauthorized_role_10000_variables",
+        target: Target::Library(authenticator),
+        headers,
+        now,
+        _runtime: None,
+    }
 }

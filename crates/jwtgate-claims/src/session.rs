@@ -46,22 +46,24 @@ impl Session {
         role: &str,
         variables: impl IntoIterator<Item = (&'v str, String)>,
     ) -> Self {
-        let mut kept: Vec<(String, String)> = Vec::new();
-        for (name, value) in variables {
-            let excluded = name == ROLE_VARIABLE
+        let excluded = |name: &str| {
+            name == ROLE_VARIABLE
                 || name == "x-hasura-allowed-roles"
                 || name == "x-hasura-default-role"
-                || ADMIN_SECRET_VARIABLES.contains(&name);
-            if excluded {
-                continue;
-            }
-            match kept.iter_mut().find(|(existing, _)| existing == name) {
-                Some(slot) => slot.1 = value,
-                None => kept.push((name.to_owned(), value)),
-            }
-        }
-        kept.push((ROLE_VARIABLE.to_owned(), role.to_owned()));
-        kept.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+                || ADMIN_SECRET_VARIABLES.contains(&name)
+        };
+        let mut kept: Vec<(String, String)> = variables
+            .into_iter()
+            .filter(|(name, _)| !excluded(name))
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        // n log n, whatever the repeats: reversed and stably sorted, the last value of a name
+        // comes first among its repeats, and `dedup_by` keeps the first.
+        kept.reverse();
+        kept.sort_by(|(a, _), (b, _)| a.cmp(b));
+        kept.dedup_by(|(later, _), (earlier, _)| later == earlier);
+        let at = kept.partition_point(|(name, _)| name.as_str() < ROLE_VARIABLE);
+        kept.insert(at, (ROLE_VARIABLE.to_owned(), role.to_owned()));
         Self { variables: kept }
     }
 
@@ -139,4 +141,64 @@ pub(crate) fn finish(
     variables.push((ROLE_VARIABLE.to_owned(), role.to_owned()));
     variables.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
     Ok(Session { variables })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(role: &str, pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        let variables = pairs.iter().map(|&(name, value)| (name, value.to_owned()));
+        Session::from_variables(role, variables)
+            .variables()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|&(name, value)| (name.to_owned(), value.to_owned())).collect()
+    }
+
+    #[test]
+    fn from_variables_keeps_the_last_of_a_name_sorted_with_the_role() {
+        let got = session(
+            "user",
+            &[
+                ("x-hasura-b", "1"),
+                ("x-hasura-a", "first"),
+                ("x-hasura-role", "admin"),
+                ("x-hasura-allowed-roles", "x"),
+                ("x-hasura-default-role", "x"),
+                ("x-hasura-admin-secret", "s"),
+                ("x-hasura-access-key", "s"),
+                ("x-hasura-a", "second"),
+                ("x-hasura-z", "z"),
+                ("x-hasura-a", "third"),
+                ("x-hasura-b", "2"),
+            ],
+        );
+        let want = owned(&[
+            ("x-hasura-a", "third"),
+            ("x-hasura-b", "2"),
+            ("x-hasura-role", "user"),
+            ("x-hasura-z", "z"),
+        ]);
+        assert_eq!(got, want);
+        assert_eq!(session("anonymous", &[]), owned(&[("x-hasura-role", "anonymous")]));
+    }
+
+    #[test]
+    fn many_variables_with_repeats() {
+        // 20 000 pairs over 10 000 names, every name twice: the second value wins.
+        let names: Vec<String> = (0..10_000).map(|i| format!("x-hasura-v{i:05}")).collect();
+        let pairs = names
+            .iter()
+            .map(|name| (name.as_str(), "old".to_owned()))
+            .chain(names.iter().rev().map(|name| (name.as_str(), name.clone())));
+        let built = Session::from_variables("user", pairs);
+        assert_eq!(built.variables().count(), 10_001);
+        assert!(built.variables().all(|(name, value)| name == ROLE_VARIABLE || name == value));
+        assert_eq!(built.get("x-hasura-v04242"), Some("x-hasura-v04242"));
+        assert_eq!(built.role(), "user");
+    }
 }

@@ -70,9 +70,13 @@ pub fn typical_claims() -> Value {
 
 /// A compact JWS with header `{"alg", "kid", "typ"}`.
 pub fn sign(claims: &Value, key: &TestKey, alg: &str) -> String {
+    sign_with_header(&json!({"alg": alg, "kid": "corpus-key", "typ": "JWT"}), claims, key, alg)
+}
+
+/// A compact JWS with this header.
+pub fn sign_with_header(header: &Value, claims: &Value, key: &TestKey, alg: &str) -> String {
     use base64::Engine as _;
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let header = json!({"alg": alg, "kid": "corpus-key", "typ": "JWT"});
     let input =
         format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
     let signature = key.sign(alg, input.as_bytes());
@@ -130,8 +134,38 @@ pub fn typical() -> Vec<Scenario> {
     ]
 }
 
+/// The keys of a published set of 1 000 HS256 keys, `k0` to `k999` (D19 keeps the first 100).
+const LARGE_SET_KEYS: usize = 1000;
+
+/// A token no key of the 1 000-key set signed, its header naming `kid` (or none): what a
+/// forger sends to make jwtgate try keys.
+fn forged_against_a_large_set(name: &'static str, kid: Option<&str>) -> Scenario {
+    let set_key = |index: usize| {
+        TestKey::hmac(format!("large-set-key-{index:05}-of-32-bytes-at-least").as_bytes())
+    };
+    let keys: Vec<Value> = (0..LARGE_SET_KEYS)
+        .map(|index| set_key(index).jwk_with_kid(&format!("k{index}")))
+        .collect();
+    let forger = TestKey::hmac(b"a-forger-secret-of-32-bytes-long");
+    let mut header = json!({"alg": "HS256", "typ": "JWT"});
+    if let Some(kid) = kid {
+        header["kid"] = json!(kid);
+    }
+    Scenario {
+        name,
+        alg: "HS256",
+        token: sign_with_header(&header, &typical_claims(), &forger, "HS256"),
+        key: forger,
+        secret: json!({"jwk_url": "https://keys.example.com/.well-known/jwks.json"}),
+        jwks: Some(jwks(&keys)),
+        role: None,
+        expected: Expected::Denied("Could not verify JWT: JWSError JWSInvalidSignature"),
+    }
+}
+
 /// Every scenario: the typical ones, `claims_map` with 10 paths, `stringified_json`, a JWKS key,
-/// and the two common rejections.
+/// the two common rejections, and forged tokens against a 1 000-key set with and without a
+/// `kid` (D19: one key tried, then at most 100).
 pub fn all() -> Vec<Scenario> {
     let mut scenarios = typical();
     let mut map = serde_json::Map::new();
@@ -201,5 +235,7 @@ pub fn all() -> Vec<Scenario> {
         role: None,
         expected: Expected::Denied("Could not verify JWT: JWSError JWSInvalidSignature"),
     });
+    scenarios.push(forged_against_a_large_set("forged_kid_1000_key_set", Some("k7")));
+    scenarios.push(forged_against_a_large_set("forged_no_kid_1000_key_set", None));
     scenarios
 }
