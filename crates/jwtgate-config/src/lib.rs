@@ -36,6 +36,7 @@ mod jwk_url;
 mod key;
 mod location;
 mod secret;
+mod secret_string;
 mod string_or_uri;
 
 use serde_json::Value;
@@ -50,6 +51,7 @@ pub use jwk_url::{JwkUrl, JwkUrlError};
 pub use key::{EcCurve, KeyError, KeyKind, PemError, VerifyingKey};
 pub use location::TokenLocation;
 pub use secret::{JwtSecret, KeySource};
+pub use secret_string::SecretString;
 pub use string_or_uri::is_string_or_uri;
 
 /// Parses one secret object (`--jwt-secret`, `HASURA_GRAPHQL_JWT_SECRET`).

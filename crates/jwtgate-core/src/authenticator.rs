@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::{constant_time, digest};
 use http::{HeaderMap, HeaderName};
 use jwtgate_claims::{ClaimsSet, ClaimsSetError, Session};
-use jwtgate_config::{JwkUrl, JwtSecret, KeySource, VerifyingKey};
+use jwtgate_config::{JwkUrl, JwtSecret, KeySource, SecretString, VerifyingKey};
 use jwtgate_jwks::JwksHandle;
 use smallvec::SmallVec;
 
@@ -24,8 +24,8 @@ use crate::token::{self, DecodedToken, Registered, TokenAlgorithm};
 pub struct AuthenticatorConfig {
     /// The JWT secrets (one or several, D10).
     pub secrets: Vec<JwtSecret>,
-    /// The admin secret, if any (CONTRACT.md rule 2).
-    pub admin_secret: Option<String>,
+    /// The admin secret, if any (CONTRACT.md rule 2); `Debug` shows `<redacted>`.
+    pub admin_secret: Option<SecretString>,
     /// The unauthorized role, if any (CONTRACT.md rule 3).
     pub unauthorized_role: Option<String>,
     /// Entries of the verified-token cache; 0 turns it off.
@@ -260,7 +260,7 @@ impl Authenticator {
             locations,
             admin_secret_digest: config
                 .admin_secret
-                .map(|secret| digest::digest(&digest::SHA512, secret.as_bytes())),
+                .map(|secret| digest::digest(&digest::SHA512, secret.expose().as_bytes())),
             unauthorized_role: config.unauthorized_role,
             cache,
             cache_hits: AtomicU64::new(0),

@@ -1,23 +1,32 @@
 //! The request handler: routing, header and body modes, health, readiness and metrics.
 
-use std::convert::Infallible;
-use std::fmt::Write as _;
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
 use jwtgate_core::Authenticator;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::{Value, json};
 
 use crate::metrics::Metrics;
 use crate::render::{self, Body, RenderedSession};
 
 /// The largest POST body read in body mode.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How long a POST body may take to arrive after its head (CONTRACT.md).
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request body that did not arrive within 10 s: the service fails, so hyper closes the
+/// connection without an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within 10 s")]
+pub struct BodyTimedOut;
 
 /// The request handler of `jwtgate serve`: routing, the webhook and forward-auth modes,
 /// health, readiness and metrics, over an [`Authenticator`].
@@ -45,6 +54,11 @@ impl App {
         Ok(Self { authenticator, metrics })
     }
 
+    /// Counts a connection closed at once because `--max-connections` were open.
+    pub fn count_rejected_connection(&self) {
+        self.metrics.count_rejected_connection();
+    }
+
     /// The authenticator (its key set fetchers report to `/readyz`).
     pub fn authenticator(&self) -> &Authenticator {
         &self.authenticator
@@ -54,10 +68,10 @@ impl App {
     pub async fn handle(
         self: Arc<Self>,
         request: Request<Incoming>,
-    ) -> Result<Response<Body>, Infallible> {
+    ) -> Result<Response<Body>, BodyTimedOut> {
         let path = request.uri().path();
         let response = match (request.method(), path) {
-            (&Method::POST, "/v1/auth") => self.body_mode(request).await,
+            (&Method::POST, "/v1/auth") => self.body_mode(request).await?,
             (&Method::GET, "/v1/auth") => self.authenticate(request.headers()),
             (_, path) if path.starts_with("/v1/auth/") => self.authenticate(request.headers()),
             (&Method::GET, "/healthz") => render::json(StatusCode::OK, &json!({"status": "ok"})),
@@ -109,22 +123,27 @@ impl App {
     }
 
     /// POST mode: the client's headers are the body's `headers` object.
-    async fn body_mode(&self, request: Request<Incoming>) -> Response<Body> {
-        let body = match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(error) => {
+    async fn body_mode(&self, request: Request<Incoming>) -> Result<Response<Body>, BodyTimedOut> {
+        let collect = Limited::new(request.into_body(), MAX_BODY_BYTES).collect();
+        let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
+            Err(_elapsed) => {
+                tracing::debug!("request body not received within 10 s; closing the connection");
+                return Err(BodyTimedOut);
+            }
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(error)) => {
                 let reason = if error.is::<http_body_util::LengthLimitError>() {
                     format!("body larger than {MAX_BODY_BYTES} bytes")
                 } else {
                     format!("could not read the body: {error}")
                 };
-                return invalid_body(&reason);
+                return Ok(invalid_body(&reason));
             }
         };
-        match client_headers(&body) {
+        Ok(match client_headers(&body) {
             Ok(headers) => self.authenticate(&headers),
             Err(reason) => invalid_body(&reason),
-        }
+        })
     }
 
     fn readiness(&self) -> Response<Body> {
@@ -153,30 +172,201 @@ fn invalid_body(reason: &str) -> Response<Body> {
     )
 }
 
-/// The body of Hasura's POST webhook: only `headers` is read; `request` and the rest are skipped
-/// without being built.
-#[derive(Deserialize)]
-#[serde(expecting = "a JSON object with a `headers` object")]
-struct WebhookBody {
-    headers: Map<String, Value>,
+/// The most `headers` members a webhook body may carry (CONTRACT.md).
+const MAX_BODY_HEADERS: usize = 100;
+
+/// The client's headers from a POST body: the `headers` member, an object of string values
+/// (names case-insensitive; for names differing only in case the last wins). Other members,
+/// Hasura's `request` among them, are skipped without being built. Errors name the kind of
+/// problem and its position, never a value (a value may be a token).
+fn client_headers(body: &[u8]) -> Result<HeaderMap, String> {
+    let too_many = Cell::new(false);
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    deserializer
+        .deserialize_any(BodyVisitor { too_many: &too_many })
+        .and_then(|headers| deserializer.end().map(|()| headers))
+        .map_err(|error| {
+            if too_many.get() {
+                format!("more than {MAX_BODY_HEADERS} headers")
+            } else {
+                describe_body_error(&error)
+            }
+        })
 }
 
-/// The client's headers from a POST body: names case-insensitive (for names differing only in
-/// case the last wins), values strings.
-fn client_headers(body: &Bytes) -> Result<HeaderMap, String> {
-    let parsed: WebhookBody = serde_json::from_slice(body).map_err(|error| error.to_string())?;
-    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
-    for (name, value) in &parsed.headers {
-        let Value::String(value) = value else {
-            return Err(format!("header {name:?} is not a string"));
-        };
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("{name:?} is not a header name"))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| format!("the value of {name:?} is not a header value"))?;
-        headers.insert(name, value);
+/// A body error as a value-free reason with its position: syntax errors get jwtgate's words
+/// (serde's may quote input); data errors come from the visitors below, which never quote a
+/// value.
+fn describe_body_error(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let (line, column) = (error.line(), error.column());
+    match error.classify() {
+        Category::Data => error.to_string(),
+        Category::Eof => format!("unexpected end of the body at line {line} column {column}"),
+        Category::Syntax | Category::Io => {
+            format!("not valid JSON at line {line} column {column}")
+        }
     }
-    Ok(headers)
+}
+
+/// A visitor whose every non-`visit_map` entry point fails with `message`, so serde never
+/// reports (and so quotes) the value it met.
+macro_rules! refuse_non_objects {
+    ($message:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom($message))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom($message))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom($message))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom($message))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::custom($message))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Err(E::custom($message))
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(de::Error::custom($message))
+        }
+    };
+}
+
+/// The body: an object; only `headers` is read. `too_many` is set when `headers` has more
+/// than [`MAX_BODY_HEADERS`] members.
+struct BodyVisitor<'a> {
+    too_many: &'a Cell<bool>,
+}
+
+impl<'de> Visitor<'de> for BodyVisitor<'_> {
+    type Value = HeaderMap;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    refuse_non_objects!("expected a JSON object");
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderMap, A::Error> {
+        let mut headers = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "headers" {
+                headers = Some(map.next_value_seed(HeadersSeed { too_many: self.too_many })?);
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        headers.ok_or_else(|| de::Error::custom("no `headers` member"))
+    }
+}
+
+/// The `headers` member: an object of at most [`MAX_BODY_HEADERS`] string values.
+struct HeadersSeed<'a> {
+    too_many: &'a Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for HeadersSeed<'_> {
+    type Value = HeaderMap;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<HeaderMap, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeadersSeed<'_> {
+    type Value = HeaderMap;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of header values")
+    }
+
+    refuse_non_objects!("`headers` must be a JSON object");
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderMap, A::Error> {
+        let mut headers = HeaderMap::new();
+        let mut number = 0;
+        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+            number += 1;
+            if number > MAX_BODY_HEADERS {
+                self.too_many.set(true);
+                return Err(de::Error::custom("too many headers"));
+            }
+            let value = map.next_value_seed(HeaderValueSeed { number })?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                de::Error::custom(format_args!("header {number} has an invalid name"))
+            })?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                de::Error::custom(format_args!("header {number} has an invalid value"))
+            })?;
+            // Never fails below the limit; `try_` keeps a size from input from panicking.
+            headers
+                .try_insert(name, value)
+                .map_err(|_| de::Error::custom("the headers do not fit a header map"))?;
+        }
+        Ok(headers)
+    }
+}
+
+/// One header value: a string. `number` counts the members from 1, for errors.
+struct HeaderValueSeed {
+    number: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for HeaderValueSeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderValueSeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(text))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(text.to_owned()))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(self.not_a_string())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(self.not_a_string())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(self.not_a_string())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(self.not_a_string())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(self.not_a_string())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(self.not_a_string())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(self.not_a_string())
+    }
+}
+
+impl HeaderValueSeed {
+    fn not_a_string<E: de::Error>(&self) -> E {
+        E::custom(format_args!("header {} is not a string", self.number))
+    }
 }
 
 /// What the logs say about a presented `Authorization` token: its header's `alg` and `kid` and a

@@ -48,6 +48,7 @@ pub(crate) struct ServeSettings {
     pub(crate) unauthorized_role: Option<String>,
     pub(crate) jwks_required: bool,
     pub(crate) token_cache_size: usize,
+    pub(crate) max_connections: usize,
     pub(crate) log_format: LogFormat,
     pub(crate) demo: bool,
 }
@@ -117,6 +118,9 @@ struct ServeArgs {
     /// Entries of the verified-token cache; 0 turns it off [default: 10000].
     #[arg(long, env = "JWTGATE_TOKEN_CACHE_SIZE")]
     token_cache_size: Option<String>,
+    /// Connections open at once; one more is closed at once [default: 10000].
+    #[arg(long, env = "JWTGATE_MAX_CONNECTIONS")]
+    max_connections: Option<String>,
     /// `text` or `json` [default: text].
     #[arg(long, env = "JWTGATE_LOG_FORMAT")]
     log_format: Option<String>,
@@ -155,6 +159,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocati
                 unauthorized_role: non_empty(args.unauthorized_role),
                 jwks_required,
                 token_cache_size: parsed(args.token_cache_size, "--token-cache-size", 10_000)?,
+                max_connections: match parsed(args.max_connections, "--max-connections", 10_000)? {
+                    0 => return Err("invalid value '0' for '--max-connections'".to_owned()),
+                    n => n,
+                },
                 log_format: match non_empty(args.log_format).as_deref() {
                     None | Some("text") => LogFormat::Text,
                     Some("json") => LogFormat::Json,

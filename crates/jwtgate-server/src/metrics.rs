@@ -20,6 +20,7 @@ pub(crate) struct Metrics {
     jwks_keys: IntGaugeVec,
     cache_hits: IntCounter,
     cache_misses: IntCounter,
+    connections_rejected: IntCounter,
     /// What the scrape-time counters have already been advanced to.
     exported: Mutex<Exported>,
 }
@@ -68,7 +69,12 @@ impl Metrics {
             "jwtgate_token_cache_misses_total",
             "Cacheable requests the verified-token cache did not answer.",
         )?;
+        let connections_rejected = IntCounter::new(
+            "jwtgate_connections_rejected_total",
+            "Connections closed at once because --max-connections were open.",
+        )?;
         registry.register(Box::new(verifications.clone()))?;
+        registry.register(Box::new(connections_rejected.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(jwks_fetches.clone()))?;
         registry.register(Box::new(jwks_keys.clone()))?;
@@ -85,6 +91,7 @@ impl Metrics {
             jwks_keys,
             cache_hits,
             cache_misses,
+            connections_rejected,
             exported: Mutex::default(),
         })
     }
@@ -96,6 +103,11 @@ impl Metrics {
             Some(code) => self.verifications.with_label_values(&["failure", code]).inc(),
         }
         self.duration.observe(seconds);
+    }
+
+    /// Counts a connection refused by `--max-connections`.
+    pub(crate) fn count_rejected_connection(&self) {
+        self.connections_rejected.inc();
     }
 
     /// The text exposition, after bringing the scrape-time values up to date.

@@ -8,6 +8,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use jwtgate_server::App;
 
@@ -18,12 +19,15 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves until `shutdown` resolves, then stops accepting and drains for up to 10 s.
+/// Serves until `shutdown` resolves, then stops accepting and drains for up to 10 s. A
+/// connection accepted while `max_connections` are open is closed at once and counted.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Arc<App>,
+    max_connections: usize,
     shutdown: impl Future<Output = ()>,
 ) {
+    let open = Arc::new(Semaphore::new(max_connections.min(Semaphore::MAX_PERMITS)));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)
@@ -43,6 +47,11 @@ pub(crate) async fn serve(
                         continue;
                     }
                 };
+                let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
+                    app.count_rejected_connection();
+                    drop(stream);
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let app = Arc::clone(&app);
                 let service = service_fn(move |request| Arc::clone(&app).handle(request));
@@ -51,6 +60,7 @@ pub(crate) async fn serve(
                     if let Err(error) = connection.await {
                         tracing::debug!(%error, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             () = &mut shutdown => break,
@@ -61,4 +71,17 @@ pub(crate) async fn serve(
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("in-flight requests did not finish within 10 s");
     }
+}
+
+/// Raises the soft open-files limit to the hard one; returns the limit now in force when it is
+/// below what `max_connections` connections need (one descriptor each, plus 64 for the rest).
+pub(crate) fn raise_open_files_limit(max_connections: usize) -> Option<u64> {
+    let (soft, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).ok()?;
+    let limit = if soft < hard && rlimit::setrlimit(rlimit::Resource::NOFILE, hard, hard).is_ok() {
+        hard
+    } else {
+        soft
+    };
+    let needed = u64::try_from(max_connections).unwrap_or(u64::MAX).saturating_add(64);
+    (limit < needed).then_some(limit)
 }

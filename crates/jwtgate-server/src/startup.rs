@@ -85,7 +85,7 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
 
     let config = AuthenticatorConfig {
         secrets,
-        admin_secret: settings.admin_secret,
+        admin_secret: settings.admin_secret.map(Into::into),
         unauthorized_role: settings.unauthorized_role,
         token_cache_size: settings.token_cache_size,
     };
@@ -93,6 +93,7 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
         Authenticator::new(config, |url| key_sets.get(url).map(|(_, handle)| handle.clone()));
     let app = Arc::new(App::new(authenticator)?);
 
+    let low_open_files_limit = server::raise_open_files_limit(settings.max_connections);
     let address = resolve(&settings.host, settings.port).await?;
     let listener = TcpListener::bind(address)
         .await
@@ -110,6 +111,14 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
     let _ = stdout.flush();
 
     init_logging(settings.log_format);
+    if let Some(limit) = low_open_files_limit {
+        tracing::warn!(
+            open_files_limit = limit,
+            max_connections = settings.max_connections,
+            "the open-files limit {limit} is below --max-connections {} + 64",
+            settings.max_connections
+        );
+    }
     for key_set in app.authenticator().key_sets() {
         let status = key_set.status();
         match status.last_attempt.map(|attempt| attempt.outcome) {
@@ -121,7 +130,7 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
         }
     }
     tracing::info!(address = %bound, "serving");
-    server::serve(listener, app, shutdown_signal()).await;
+    server::serve(listener, app, settings.max_connections, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -111,7 +111,7 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     let authenticator = Authenticator::new(
         AuthenticatorConfig {
             secrets,
-            admin_secret: case.config.admin_secret.clone(),
+            admin_secret: case.config.admin_secret.clone().map(Into::into),
             unauthorized_role: case.config.unauthorized_role.clone(),
             token_cache_size: case.config.token_cache_size.unwrap_or(10_000),
         },

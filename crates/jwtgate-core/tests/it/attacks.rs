@@ -146,3 +146,14 @@ async fn a_token_signed_by_an_unrelated_key_with_the_right_kid() {
         mint_with_header(&json!({"alg": "ES256", "kid": "a"}), &claims().to_string(), &a, "ES256");
     session_of(authenticator.authenticate(&bearer(&good), now()));
 }
+
+#[test]
+fn config_debug_never_shows_the_admin_secret() {
+    let config = jwtgate_core::AuthenticatorConfig {
+        admin_secret: Some("an-admin-secret-nobody-may-log".into()),
+        ..jwtgate_core::AuthenticatorConfig::default()
+    };
+    let debug = format!("{config:?}");
+    assert!(debug.contains("<redacted>"), "{debug}");
+    assert!(!debug.contains("an-admin-secret"), "{debug}");
+}

@@ -112,7 +112,7 @@ impl Setup {
             .collect();
         let config = AuthenticatorConfig {
             secrets,
-            admin_secret: self.admin_secret.map(str::to_owned),
+            admin_secret: self.admin_secret.map(Into::into),
             unauthorized_role: self.unauthorized_role.map(str::to_owned),
             token_cache_size: self.cache_size,
         };

@@ -5,8 +5,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, LOCATION, USER_AGENT};
-use http::{HeaderMap, Request, StatusCode};
+use http::header::{ACCEPT, AUTHORIZATION, LOCATION, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt as _, Empty, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
@@ -80,9 +80,13 @@ impl Default for FetchSettings {
 type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// Fetches one `jwk_url` with hyper and rustls.
+///
+/// Userinfo in the URL is taken out before the HTTP client sees the URL and sent as HTTP Basic
+/// credentials (a header hyper marks sensitive), so no log of the client's shows it.
 #[derive(Clone)]
 pub struct HttpFetcher {
     url: Url,
+    credentials: Option<HeaderValue>,
     settings: FetchSettings,
     client: HttpsClient,
 }
@@ -111,17 +115,24 @@ impl HttpFetcher {
             .enable_http1()
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Self { url: url.as_url().clone(), settings, client }
+        let (url, credentials) = without_userinfo(url.as_url());
+        Self { url, credentials, settings, client }
     }
 
     async fn fetch_following_redirects(&self) -> Result<FetchedResponse, TransportError> {
         let mut url = self.url.clone();
         for _ in 0..=self.settings.max_redirects {
-            let request = Request::get(url.as_str())
+            let mut request = Request::get(url.as_str())
                 .header(ACCEPT, "application/json")
                 .header(USER_AGENT, concat!("jwtgate/", env!("CARGO_PKG_VERSION")))
                 .body(Empty::new())
                 .map_err(|error| TransportError::Request(error.to_string()))?;
+            // Credentials go only to the origin they were given for, never to a redirect's.
+            if let Some(credentials) = &self.credentials
+                && url.origin() == self.url.origin()
+            {
+                request.headers_mut().insert(AUTHORIZATION, credentials.clone());
+            }
             let response = self
                 .client
                 .request(request)
@@ -153,6 +164,29 @@ impl Fetch for HttpFetcher {
             .await
             .unwrap_or(Err(TransportError::Timeout(self.settings.timeout)))
     }
+}
+
+/// The URL without its userinfo, and the userinfo as an HTTP Basic `Authorization` value
+/// (percent-decoded, marked sensitive).
+fn without_userinfo(url: &Url) -> (Url, Option<HeaderValue>) {
+    use base64::Engine as _;
+    if url.username().is_empty() && url.password().is_none() {
+        return (url.clone(), None);
+    }
+    let decode = |text: &str| percent_encoding::percent_decode_str(text).collect::<Vec<u8>>();
+    let mut pair = decode(url.username());
+    pair.push(b':');
+    pair.extend(decode(url.password().unwrap_or_default()));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+    let credentials = HeaderValue::from_str(&format!("Basic {encoded}")).ok().map(|mut value| {
+        value.set_sensitive(true);
+        value
+    });
+    let mut bare = url.clone();
+    // Both only fail for URLs that cannot have userinfo, which a `jwk_url` never is.
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
+    (bare, credentials)
 }
 
 /// Where a redirect points, refusing a step down from https to http.

@@ -10,6 +10,7 @@
 
 mod cli;
 mod endpoints;
+mod hardening;
 mod https;
 mod jwks;
 mod nginx;
