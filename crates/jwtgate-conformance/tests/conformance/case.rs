@@ -86,7 +86,10 @@ pub(crate) struct JwksResponse {
     pub(crate) cache_control: Option<String>,
     /// `Expires`: an HTTP date, or `now+N` / `now-N` seconds from the case's `now`.
     pub(crate) expires: Option<String>,
-    /// Keys as `fixture-key:kid`.
+    /// `count` copies of one fixture key, kids `filler-0` ... , before `keys`.
+    pub(crate) filler: Option<Filler>,
+    /// Keys as `fixture-key:kid`, or `fixture-key:kid:{JSON members}` to add members such as
+    /// `use` or `alg`.
     #[serde(default)]
     pub(crate) keys: Vec<String>,
     /// Raw JWK objects (JSON text) added after `keys`: unusable keys, odd shapes.
@@ -94,6 +97,14 @@ pub(crate) struct JwksResponse {
     pub(crate) extra_keys: Vec<String>,
     /// A raw body instead of `keys`.
     pub(crate) body: Option<String>,
+}
+
+/// Many copies of one key, to fill a set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Filler {
+    pub(crate) key: String,
+    pub(crate) count: usize,
 }
 
 /// A point on a JWKS timeline (library driver: the schedule runs on a manual clock).

@@ -55,14 +55,27 @@ impl Provider {
                     template = template.insert_header("expires", value.as_str());
                 }
                 let body = response.body.clone().unwrap_or_else(|| {
-                    let mut keys: Vec<serde_json::Value> = response
-                        .keys
-                        .iter()
-                        .map(|spec| {
-                            let (name, kid) = spec.split_once(':').unwrap_or((spec, spec));
-                            TestKey::load(name).jwk_with_kid(kid)
-                        })
-                        .collect();
+                    let filler = response.filler.iter().flat_map(|filler| {
+                        let key = TestKey::load(&filler.key);
+                        (0..filler.count)
+                            .map(move |index| key.jwk_with_kid(&format!("filler-{index}")))
+                    });
+                    let listed = response.keys.iter().map(|spec| {
+                        let (name, rest) = spec.split_once(':').unwrap_or((spec, spec));
+                        let (kid, members) = rest
+                            .split_once(':')
+                            .map_or((rest, None), |(kid, members)| (kid, Some(members)));
+                        let mut jwk = TestKey::load(name).jwk_with_kid(kid);
+                        let members: serde_json::Map<String, serde_json::Value> = members
+                            .map_or_else(serde_json::Map::new, |text| {
+                                serde_json::from_str(text).expect("key members are a JSON object")
+                            });
+                        if let Some(object) = jwk.as_object_mut() {
+                            object.extend(members);
+                        }
+                        jwk
+                    });
+                    let mut keys: Vec<serde_json::Value> = filler.chain(listed).collect();
                     keys.extend(
                         response.extra_keys.iter().filter_map(|raw| serde_json::from_str(raw).ok()),
                     );
