@@ -74,15 +74,46 @@ struct Header {
     kid: Option<String>,
 }
 
+/// The three members read, borrowed raw (JSON `null` included: jose rejects a `null` `kid` or
+/// `crit` rather than treating it as absent).
+#[derive(Deserialize)]
+struct HeaderMembers<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    alg: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    kid: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    crit: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+impl<'a> HeaderMembers<'a> {
+    fn parse(json: &'a [u8]) -> Result<Self, JwsDecodeError> {
+        // serde would read a struct from an array too; a header must be an object.
+        if json.trim_ascii_start().first() != Some(&b'{') {
+            return Err(JwsDecodeError::HeaderNotJson);
+        }
+        serde_json::from_slice(json).or_else(|_| {
+            // A repeated member (which serde refuses and aeson reads, the last counting), or
+            // not JSON at all.
+            let members = std::str::from_utf8(json)
+                .ok()
+                .and_then(|text| ClaimsSet::parse(text).ok())
+                .ok_or(JwsDecodeError::HeaderNotJson)?;
+            Ok(Self { alg: members.get("alg"), kid: members.get("kid"), crit: members.get("crit") })
+        })
+    }
+}
+
 impl Header {
     fn parse(json: &[u8]) -> Result<Self, JwsDecodeError> {
-        // A header is a JSON object like a claims set: its members are read once, raw, with
-        // the last of a repeated name counting, as aeson does.
-        let members = std::str::from_utf8(json)
-            .ok()
-            .and_then(|text| ClaimsSet::parse(text).ok())
-            .ok_or(JwsDecodeError::HeaderNotJson)?;
-        let alg = match members.get("alg") {
+        let members = HeaderMembers::parse(json)?;
+        let alg = match members.alg {
             None => return Err(JwsDecodeError::MissingAlg),
             Some(raw) => match serde_json::from_str::<Cow<'_, str>>(raw.get()).ok().as_deref() {
                 Some(name) => match Algorithm::from_name(name) {
@@ -94,11 +125,11 @@ impl Header {
                 None => return Err(JwsDecodeError::UnknownAlg),
             },
         };
-        let kid = match members.get("kid") {
+        let kid = match members.kid {
             None => None,
             Some(raw) => Some(text(raw).map_err(JwsDecodeError::WrongType)?),
         };
-        if let Some(crit) = members.get("crit") {
+        if let Some(crit) = members.crit {
             return Err(critical(crit));
         }
         Ok(Self { alg, kid })

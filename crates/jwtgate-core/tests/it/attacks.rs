@@ -157,3 +157,31 @@ fn config_debug_never_shows_the_admin_secret() {
     assert!(debug.contains("<redacted>"), "{debug}");
     assert!(!debug.contains("an-admin-secret"), "{debug}");
 }
+
+#[tokio::test]
+async fn a_repeated_header_member_counts_its_last_value() {
+    // aeson keeps the last of repeated object members; serde would refuse them.
+    let authenticator = Setup::hs256().build().await;
+    let key = TestKey::hmac(HS_SECRET.as_bytes());
+    let signed = |header: &str| {
+        let input = format!("{}.{}", b64(header.as_bytes()), b64(claims().to_string().as_bytes()));
+        format!("{input}.{}", b64(&key.sign("HS256", input.as_bytes())))
+    };
+    session_of(
+        authenticator.authenticate(&bearer(&signed(r#"{"alg":"none","alg":"HS256"}"#)), now()),
+    );
+    assert_eq!(
+        error_of(
+            authenticator.authenticate(&bearer(&signed(r#"{"alg":"HS256","alg":"none"}"#)), now())
+        )
+        .1,
+        "Could not verify JWT: JWSError JWSNoSignatures"
+    );
+    assert_eq!(
+        error_of(
+            authenticator.authenticate(&bearer(&signed(r#"{"alg":"HS256","kid":null}"#)), now())
+        )
+        .1,
+        r#"Could not verify JWT: JWSError (JSONDecodeError "parsing Text failed, expected String, but encountered Null")"#
+    );
+}

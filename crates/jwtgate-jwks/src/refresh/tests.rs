@@ -1,5 +1,5 @@
 //! Decision D2 as a table: one row per rule and per sentence of the documentation's "Rotating
-//! JWKs" section (`../shared/reference/hasura-jwt-docs.txt`), no clock and no socket.
+//! JWKs" section (Hasura's documentation page), no clock and no socket.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
