@@ -72,6 +72,18 @@ fn usage_errors_exit_one_with_one_line() {
             "--token-cache-size",
         ),
         (
+            "--max-connections 0",
+            vec!["serve", "--max-connections", "0", "--jwt-secret", &secret],
+            vec![],
+            "--max-connections",
+        ),
+        (
+            "JWTGATE_MAX_CONNECTIONS=many",
+            vec!["serve", "--jwt-secret", &secret],
+            vec![("JWTGATE_MAX_CONNECTIONS", "many")],
+            "--max-connections",
+        ),
+        (
             "--log-format xml",
             vec!["serve", "--log-format", "xml", "--jwt-secret", &secret],
             vec![],

@@ -14,7 +14,7 @@ use jwtgate_test_support::keys::TestKey;
 use serde_json::{Value, json};
 
 /// Every variable the binary reads, removed so the developer's environment cannot leak in.
-const VARIABLES: [&str; 11] = [
+const VARIABLES: [&str; 12] = [
     "HASURA_GRAPHQL_JWT_SECRET",
     "HASURA_GRAPHQL_JWT_SECRETS",
     "HASURA_GRAPHQL_ADMIN_SECRET",
@@ -24,6 +24,7 @@ const VARIABLES: [&str; 11] = [
     "JWTGATE_JWKS_REQUIRED",
     "JWTGATE_TOKEN_CACHE_SIZE",
     "JWTGATE_LOG_FORMAT",
+    "JWTGATE_MAX_CONNECTIONS",
     "RUST_LOG",
     "HASURA_GRAPHQL_ACCESS_KEY",
 ];
