@@ -16,16 +16,12 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{SECRET, Server, claims, hs256_secret, token};
+use crate::support::{SECRET, Server, claims, hs256_secret, runtime, token};
 
 /// The real clock: these tests watch a running server's timeouts.
 #[expect(clippy::disallowed_methods, reason = "the server's timeouts run on the real clock")]
 fn clock() -> Instant {
     Instant::now()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
 }
 
 fn bearer(token: &str) -> String {

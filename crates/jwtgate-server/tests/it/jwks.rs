@@ -7,11 +7,7 @@ use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::Server;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
-}
+use crate::support::{Server, runtime};
 
 #[test]
 fn jwks_keys_verify_and_readiness_follows_them() {

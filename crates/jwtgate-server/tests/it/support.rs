@@ -35,6 +35,11 @@ pub(crate) fn hs256_secret() -> String {
     json!({"type": "HS256", "key": SECRET}).to_string()
 }
 
+/// A runtime for the wiremock providers the binary fetches key sets from.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
+}
+
 /// The `jwtgate` command with a clean environment.
 pub(crate) fn jwtgate() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_jwtgate"));
