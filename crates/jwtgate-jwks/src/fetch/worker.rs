@@ -17,6 +17,8 @@ use super::http::{Fetch, FetchSettings, HttpFetcher, TransportError};
 use crate::key_set::{JwkSet, JwksError};
 use crate::refresh::{self, NextFetch};
 
+/// Skipped keys of one fetch named in the log; the rest are counted in one line.
+const LOGGED_SKIPS: usize = 10;
 /// Settings of a key set fetcher.
 #[derive(Debug, Clone)]
 pub struct JwksOptions {
@@ -272,8 +274,14 @@ async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
                     NextFetch::Never => None,
                 };
                 consecutive_failures = 0;
-                for skipped in set.skipped() {
+                // A hostile or huge set must not flood the log: the first few skips are
+                // named, the rest counted.
+                for skipped in set.skipped().iter().take(LOGGED_SKIPS) {
                     tracing::warn!(url = %shared.url, %skipped, "skipping unusable JWK");
+                }
+                if let Some(more) = set.skipped().len().checked_sub(LOGGED_SKIPS).filter(|&n| n > 0)
+                {
+                    tracing::warn!(url = %shared.url, more, "skipping more unusable JWKs");
                 }
                 tracing::info!(
                     url = %shared.url, keys = set.len(), rule = ?decision.rule,
