@@ -9,7 +9,6 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
-use hyper::body::Incoming;
 use jwtgate_core::Authenticator;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
@@ -64,11 +63,16 @@ impl App {
         &self.authenticator
     }
 
-    /// Answers one request (hyper's service function).
-    pub async fn handle(
+    /// Answers one request: hyper's service function, and callable without a socket with any
+    /// body (a fuzz target or a test passes `http_body_util::Full<Bytes>`).
+    pub async fn handle<B>(
         self: Arc<Self>,
-        request: Request<Incoming>,
-    ) -> Result<Response<Body>, BodyTimedOut> {
+        request: Request<B>,
+    ) -> Result<Response<Body>, BodyTimedOut>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let path = request.uri().path();
         let response = match (request.method(), path) {
             (&Method::POST, "/v1/auth") => self.body_mode(request).await?,
@@ -123,7 +127,11 @@ impl App {
     }
 
     /// POST mode: the client's headers are the body's `headers` object.
-    async fn body_mode(&self, request: Request<Incoming>) -> Result<Response<Body>, BodyTimedOut> {
+    async fn body_mode<B>(&self, request: Request<B>) -> Result<Response<Body>, BodyTimedOut>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let collect = Limited::new(request.into_body(), MAX_BODY_BYTES).collect();
         let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
             Err(_elapsed) => {

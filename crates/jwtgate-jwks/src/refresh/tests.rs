@@ -350,3 +350,111 @@ fn directives_parse_on_their_own() {
     assert_eq!(CacheDirectives::parse(",,, ,"), CacheDirectives::default());
     assert_eq!(CacheDirectives::parse("max-age="), CacheDirectives::default());
 }
+
+mod properties {
+    //! `CacheDirectives::parse` is total, and on well-formed lists agrees with a plain model.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A directive as a provider might send it: a name in any case, maybe an argument.
+    fn directive() -> impl Strategy<Value = String> {
+        let name = prop_oneof![
+            Just("no-cache"),
+            Just("no-store"),
+            Just("must-revalidate"),
+            Just("max-age"),
+            Just("s-maxage"),
+            Just("public"),
+            Just("private"),
+            Just("stale-while-revalidate"),
+        ];
+        let argument = prop_oneof![
+            Just(None),
+            (0_u64..100_000).prop_map(|seconds| Some(seconds.to_string())),
+            (0_u64..100_000).prop_map(|seconds| Some(format!("\"{seconds}\""))),
+            Just(Some("99999999999999999999999".to_owned())),
+            "[a-z0-9 ,\"-]{0,6}".prop_map(|text| Some(format!("\"{}\"", text.replace('"', "")))),
+            "-?[a-z0-9.]{1,4}".prop_map(Some),
+        ];
+        (name, any::<bool>(), argument).prop_map(|(name, upper, argument)| {
+            let name = if upper { name.to_ascii_uppercase() } else { name.to_owned() };
+            match argument {
+                Some(argument) => format!("{name}={argument}"),
+                None => name,
+            }
+        })
+    }
+
+    /// What D2 reads from a list of well-formed directives, written plainly.
+    fn model(directives: &[String]) -> CacheDirectives {
+        let mut expected = CacheDirectives::default();
+        for directive in directives {
+            let (name, argument) = directive.split_once('=').unwrap_or((directive, ""));
+            let name = name.to_ascii_lowercase();
+            expected.no_cache |= name == "no-cache";
+            expected.no_store |= name == "no-store";
+            expected.must_revalidate |= name == "must-revalidate";
+            if (name == "max-age" || name == "s-maxage") && expected.max_age.is_none() {
+                let digits = argument.trim_matches('"');
+                if !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()) {
+                    let seconds = digits.parse::<u64>().unwrap_or(MAX_AGE_CAP).min(MAX_AGE_CAP);
+                    expected.max_age = Some(Duration::from_secs(seconds));
+                }
+            }
+        }
+        expected
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn any_value_parses_within_the_cap(value in any::<String>()) {
+            let directives = CacheDirectives::parse(&value);
+            prop_assert!(directives.max_age.is_none_or(|age| age.as_secs() <= MAX_AGE_CAP));
+        }
+
+        #[test]
+        fn well_formed_lists_agree_with_the_model(
+            directives in proptest::collection::vec(directive(), 0..6),
+            separator in prop_oneof![Just(","), Just(", "), Just(" ,\t"), Just(",,")],
+        ) {
+            let line = directives.join(separator);
+            prop_assert_eq!(CacheDirectives::parse(&line), model(&directives), "{}", line);
+        }
+
+        #[test]
+        fn field_lines_read_as_one_list(
+            first in proptest::collection::vec(directive(), 0..4),
+            second in proptest::collection::vec(directive(), 0..4),
+        ) {
+            let mut headers = HeaderMap::new();
+            for line in [first.join(", "), second.join(", ")] {
+                headers.append(CACHE_CONTROL, HeaderValue::from_str(&line).unwrap_or(HeaderValue::from_static("")));
+            }
+            let joined = [first, second].concat();
+            prop_assert_eq!(CacheDirectives::from_headers(&headers), model(&joined));
+        }
+
+        #[test]
+        fn a_fetch_is_never_scheduled_sooner_than_a_second(
+            cache_control in proptest::option::of(any::<String>()),
+            expires_in in proptest::option::of(-100_000_i64..100_000),
+            refreshing in any::<bool>(),
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = cache_control.and_then(|value| HeaderValue::from_str(&value).ok()) {
+                headers.insert(CACHE_CONTROL, value);
+            }
+            if let Some(offset) = expires_in {
+                headers.insert(EXPIRES, HeaderValue::from_str(&imf(offset)).unwrap_or(HeaderValue::from_static("")));
+            }
+            let decision = after_success(&headers, now(), refreshing);
+            if let NextFetch::After(delay) = decision.next {
+                prop_assert!(delay >= MINIMUM_DELAY, "{decision:?}");
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@
     reason = "tests fail by panicking"
 )]
 
+mod body_mode;
 mod cli;
 mod endpoints;
 mod hardening;
