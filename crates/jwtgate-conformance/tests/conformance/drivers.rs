@@ -13,11 +13,10 @@ use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig};
 use jwtgate_jwks::{Clock as _, HttpFetcher, JwksHandle, JwksOptions, ManualClock, NextFetchAt};
 use jwtgate_test_support::http::{HttpResponse, send};
-use jwtgate_test_support::keys::{TestKey, jwks};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::case::{Case, Jwks, expand, relative, tokens};
 use crate::verdict::{Verdict, expires_of};
+use jwtgate_conformance::case::{Case, Jwks, expand, tokens};
 
 /// A scripted JWKS endpoint on wiremock (real HTTP): responses in order, the last repeating.
 pub(crate) struct Provider {
@@ -47,41 +46,10 @@ impl Provider {
                 if let Some(cache_control) = &response.cache_control {
                     template = template.insert_header("cache-control", cache_control.as_str());
                 }
-                if let Some(expires) = &response.expires {
-                    let value = relative(expires, now).map_or_else(
-                        || expires.clone(),
-                        |at| httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(at)),
-                    );
-                    template = template.insert_header("expires", value.as_str());
+                if let Some(expires) = response.expires_at(now) {
+                    template = template.insert_header("expires", expires.as_str());
                 }
-                let body = response.body.clone().unwrap_or_else(|| {
-                    let filler = response.filler.iter().flat_map(|filler| {
-                        let key = TestKey::load(&filler.key);
-                        (0..filler.count)
-                            .map(move |index| key.jwk_with_kid(&format!("filler-{index}")))
-                    });
-                    let listed = response.keys.iter().map(|spec| {
-                        let (name, rest) = spec.split_once(':').unwrap_or((spec, spec));
-                        let (kid, members) = rest
-                            .split_once(':')
-                            .map_or((rest, None), |(kid, members)| (kid, Some(members)));
-                        let mut jwk = TestKey::load(name).jwk_with_kid(kid);
-                        let members: serde_json::Map<String, serde_json::Value> = members
-                            .map_or_else(serde_json::Map::new, |text| {
-                                serde_json::from_str(text).expect("key members are a JSON object")
-                            });
-                        if let Some(object) = jwk.as_object_mut() {
-                            object.extend(members);
-                        }
-                        jwk
-                    });
-                    let mut keys: Vec<serde_json::Value> = filler.chain(listed).collect();
-                    keys.extend(
-                        response.extra_keys.iter().filter_map(|raw| serde_json::from_str(raw).ok()),
-                    );
-                    jwks(&keys)
-                });
-                template.set_body_string(body)
+                template.set_body_string(response.body())
             })
             .collect();
         let server = MockServer::start().await;

@@ -3,13 +3,8 @@
 //! end. Run it with `cargo xtask conformance`; the format is in `fixtures/README.md`.
 
 #![expect(clippy::print_stdout, reason = "the harness reports its table to the terminal")]
-#![expect(
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    reason = "a broken fixture fails its case by panicking"
-)]
+#![expect(clippy::expect_used, reason = "a broken fixture fails its case by panicking")]
 
-mod case;
 mod drivers;
 mod suites;
 mod verdict;

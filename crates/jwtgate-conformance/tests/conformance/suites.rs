@@ -8,9 +8,9 @@ use jwtgate_config::{JwtSecret, parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_test_support::expand_key_placeholders;
 use serde_json::Value;
 
-use crate::case::{Case, Config, Expect, Request, TokenSpec};
 use crate::drivers::{self, jwtgate_binary};
 use crate::verdict::{self, check};
+use jwtgate_conformance::case::{Case, Config, Expect, Request, TokenSpec};
 
 /// Runs one case of a suite in one driver.
 pub(crate) fn run(suite: &str, path: &Path, driver: &str) -> Result<(), String> {

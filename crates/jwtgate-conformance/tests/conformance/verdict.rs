@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::case::{Expect, relative};
+use jwtgate_conformance::case::{Expect, relative};
 
 /// A driver's observation of one request.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,0 +1,342 @@
+//! The request-level case format of `fixtures/conformance/{auth,jwks}/` and its placeholders:
+//! the harness's drivers and the fuzz seed generator render cases through it.
+
+#![expect(
+    clippy::expect_used,
+    clippy::missing_panics_doc,
+    clippy::indexing_slicing,
+    reason = "a broken fixture stops its case by panicking"
+)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use jwtgate_test_support::keys::{TestKey, jwks};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The `now` of the library driver unless a case sets its own.
+pub const DEFAULT_NOW: u64 = 1_700_000_000;
+
+/// One case: a configuration, tokens, a request and the expected verdict.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// What the case shows.
+    pub description: String,
+    /// Where the expected behaviour comes from.
+    pub source: String,
+    /// The decision this case shows jwtgate differing from Hasura by (`D1` ... `D15`).
+    pub diverges: Option<String>,
+    /// `lib`, `server` or both (the default).
+    pub drivers: Option<Vec<String>>,
+    /// Why a case runs in one driver only.
+    pub only_reason: Option<String>,
+    /// The fixed `now` of the library driver, seconds since the epoch.
+    pub now: Option<u64>,
+    /// The configuration the case runs with.
+    pub config: Config,
+    /// Tokens minted for the request.
+    #[serde(default)]
+    pub tokens: Vec<TokenSpec>,
+    /// The request sent.
+    #[serde(default)]
+    pub request: Request,
+    /// A scripted key set endpoint, for `{{jwks}}`.
+    pub jwks: Option<Jwks>,
+    /// A key set timeline (`jwks` suite).
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// The expected verdict.
+    pub expect: Expect,
+}
+
+/// The configuration of a case, as the server's variables would carry it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `HASURA_GRAPHQL_JWT_SECRET` (placeholders replaced).
+    pub jwt_secret: Option<String>,
+    /// `HASURA_GRAPHQL_JWT_SECRETS` (placeholders replaced).
+    pub jwt_secrets: Option<String>,
+    /// `HASURA_GRAPHQL_ADMIN_SECRET`.
+    pub admin_secret: Option<String>,
+    /// `HASURA_GRAPHQL_UNAUTHORIZED_ROLE`.
+    pub unauthorized_role: Option<String>,
+    /// `--token-cache-size`.
+    pub token_cache_size: Option<usize>,
+}
+
+/// A token minted at run time, or given raw.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSpec {
+    /// The JWS `alg` (HS256 when absent).
+    pub alg: Option<String>,
+    /// A fixture key (`rsa-2048`, `ec-p256`, ...), `hs256` (the default HMAC secret) or
+    /// `hmac:<secret>`.
+    pub key: Option<String>,
+    /// Extra JWS header members (JSON object text).
+    pub header: Option<String>,
+    /// The claims set (JSON text; `{{now}}`, `{{now+N}}`, `{{now-N}}` are replaced).
+    pub claims: Option<String>,
+    /// A token used as it is (placeholders replaced).
+    pub raw: Option<String>,
+}
+
+/// The request a case sends.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// The HTTP method (server driver; GET when absent).
+    pub method: Option<String>,
+    /// The path (server driver; `/v1/auth` when absent).
+    pub path: Option<String>,
+    /// (name, value) pairs, repeats kept; `{{token}}`, `{{token.N}}` replaced.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// A POST body (server driver only).
+    pub body: Option<String>,
+}
+
+/// A scripted JWKS endpoint: responses served in order, the last repeating.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jwks {
+    /// The responses, in order.
+    pub responses: Vec<JwksResponse>,
+}
+
+/// One scripted key set response.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwksResponse {
+    /// The HTTP status (200 when absent).
+    pub status: Option<u16>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Expires`: an HTTP date, or `now+N` / `now-N` seconds from the case's `now`.
+    pub expires: Option<String>,
+    /// `count` copies of one fixture key, kids `filler-0` ... , before `keys`.
+    pub filler: Option<Filler>,
+    /// Keys as `fixture-key:kid`, or `fixture-key:kid:{JSON members}` to add members such as
+    /// `use` or `alg`.
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Raw JWK objects (JSON text) added after `keys`: unusable keys, odd shapes.
+    #[serde(default)]
+    pub extra_keys: Vec<String>,
+    /// A raw body instead of `keys`.
+    pub body: Option<String>,
+}
+
+impl JwksResponse {
+    /// The `Expires` value: an HTTP date as given, or `now+N` / `now-N` rendered as one.
+    pub fn expires_at(&self, now: u64) -> Option<String> {
+        let expires = self.expires.as_ref()?;
+        Some(relative(expires, now).map_or_else(
+            || expires.clone(),
+            |at| httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(at)),
+        ))
+    }
+
+    /// The body served: `body` as given, else the JWKS document of `filler`, `keys` and
+    /// `extra_keys`.
+    pub fn body(&self) -> String {
+        if let Some(body) = &self.body {
+            return body.clone();
+        }
+        let filler = self.filler.iter().flat_map(|filler| {
+            let key = TestKey::load(&filler.key);
+            (0..filler.count).map(move |index| key.jwk_with_kid(&format!("filler-{index}")))
+        });
+        let listed = self.keys.iter().map(|spec| {
+            let (name, rest) = spec.split_once(':').unwrap_or((spec, spec));
+            let (kid, members) =
+                rest.split_once(':').map_or((rest, None), |(kid, members)| (kid, Some(members)));
+            let mut jwk = TestKey::load(name).jwk_with_kid(kid);
+            let members: serde_json::Map<String, Value> = members
+                .map_or_else(serde_json::Map::new, |text| {
+                    serde_json::from_str(text).expect("key members are a JSON object")
+                });
+            if let Some(object) = jwk.as_object_mut() {
+                object.extend(members);
+            }
+            jwk
+        });
+        let mut keys: Vec<Value> = filler.chain(listed).collect();
+        keys.extend(self.extra_keys.iter().filter_map(|raw| serde_json::from_str(raw).ok()));
+        jwks(&keys)
+    }
+}
+
+/// Many copies of one key, to fill a set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filler {
+    /// The fixture key copied.
+    pub key: String,
+    /// How many copies.
+    pub count: usize,
+}
+
+/// A point on a JWKS timeline (library driver: the schedule runs on a manual clock).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Seconds after start.
+    pub at: u64,
+    /// Fetches made by then.
+    pub fetches: u64,
+    /// Seconds after start of the next scheduled fetch, or `"never"`.
+    pub next_fetch: Option<Value>,
+    /// Send the case's request at this point and expect this status.
+    pub request_status: Option<u16>,
+}
+
+/// The expected verdict of a case.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The HTTP status.
+    pub status: u16,
+    /// The exact session (200 only).
+    pub session: Option<BTreeMap<String, String>>,
+    /// `Expires` as `now+N` (exact in the library driver, within a few seconds in the server's).
+    pub expires: Option<String>,
+    /// Hasura's error code.
+    pub code: Option<String>,
+    /// Hasura's error message, exactly.
+    pub error: Option<String>,
+    /// The start of Hasura's error message.
+    pub error_prefix: Option<String>,
+    /// JWKS fetches made when the request has been answered.
+    pub fetches: Option<u64>,
+}
+
+impl Case {
+    /// Reads and checks a case file.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|error| error.to_string())?;
+        let case: Self = toml::from_str(&text).map_err(|error| error.to_string())?;
+        if case.description.is_empty() || case.source.is_empty() {
+            return Err("description and source are required".to_owned());
+        }
+        if case.drivers.as_ref().is_some_and(|drivers| drivers.len() == 1)
+            != case.only_reason.is_some()
+        {
+            return Err(
+                "a case limited to one driver says why in `only_reason` (and only then)".to_owned()
+            );
+        }
+        if case.config.jwt_secret.is_some() == case.config.jwt_secrets.is_some() {
+            return Err("exactly one of config.jwt_secret and config.jwt_secrets".to_owned());
+        }
+        Ok(case)
+    }
+
+    /// The case's `now`, or [`DEFAULT_NOW`].
+    pub fn now(&self) -> u64 {
+        self.now.unwrap_or(DEFAULT_NOW)
+    }
+
+    /// Whether the case runs in `driver` (`lib` or `server`).
+    pub fn runs_in(&self, driver: &str) -> bool {
+        self.drivers.as_ref().is_none_or(|drivers| drivers.iter().any(|d| d == driver))
+    }
+}
+
+/// Replaces `{{now}}`, `{{now+N}}` and `{{now-N}}` with seconds since the epoch.
+pub fn expand_now(text: &str, now: u64) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{now") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 5..];
+        let end = after.find("}}").unwrap_or(after.len());
+        let offset = &after[..end];
+        let value = match offset.split_at_checked(1) {
+            Some(("+", n)) => now + n.parse::<u64>().unwrap_or(0),
+            Some(("-", n)) => now - n.parse::<u64>().unwrap_or(0),
+            _ => now,
+        };
+        out.push_str(&value.to_string());
+        rest = after.get(end + 2..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `now+N` / `now-N` / `now` as seconds.
+pub fn relative(spec: &str, now: u64) -> Option<u64> {
+    let rest = spec.strip_prefix("now")?;
+    match rest.split_at_checked(1) {
+        None => Some(now),
+        Some(("+", n)) => Some(now + n.parse::<u64>().ok()?),
+        Some(("-", n)) => Some(now - n.parse::<u64>().ok()?),
+        _ => None,
+    }
+}
+
+/// The signing key a token spec names.
+pub fn signing_key(name: &str) -> TestKey {
+    match name.strip_prefix("hmac:") {
+        Some(secret) => TestKey::hmac(secret.as_bytes()),
+        None if name == "hs256" => TestKey::hmac(HS256_KEY.as_bytes()),
+        None => TestKey::load(name),
+    }
+}
+
+/// The HMAC secret `hs256` names; configs write it out.
+pub const HS256_KEY: &str = "conformance-secret-of-32-bytes!!";
+
+/// Mints (or expands) each token of a case at `now`.
+pub fn tokens(case: &Case, now: u64) -> Vec<String> {
+    case.tokens
+        .iter()
+        .map(|spec| {
+            if let Some(raw) = &spec.raw {
+                return expand_now(raw, now);
+            }
+            let alg = spec.alg.as_deref().unwrap_or("HS256");
+            let mut header = serde_json::json!({"alg": alg, "typ": "JWT"});
+            if let Some(extra) = &spec.header {
+                let extra: Value = serde_json::from_str(extra).expect("token header is JSON");
+                for (name, value) in extra.as_object().expect("token header is an object") {
+                    header[name] = value.clone();
+                }
+            }
+            let claims = expand_now(spec.claims.as_deref().unwrap_or("{}"), now);
+            let key = signing_key(spec.key.as_deref().unwrap_or("hs256"));
+            mint(alg, &header, &claims, &key)
+        })
+        .collect()
+}
+
+/// A compact JWS of `header` and the claims text as given (byte for byte), signed with `key`
+/// under `alg` (which a case's header may contradict on purpose).
+pub fn mint(alg: &str, header: &Value, claims: &str, key: &TestKey) -> String {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.as_bytes()));
+    let signature = key.sign(alg, input.as_bytes());
+    format!("{input}.{}", b64(&signature))
+}
+
+/// Replaces `{{token}}` / `{{token.N}}` with the minted tokens, `{{token%}}` with the first
+/// one percent-encoded (every `.` as `%2E`), and `{{jwks}}` with the URL.
+pub fn expand(text: &str, tokens: &[String], jwks_url: &str) -> String {
+    let mut out = text.replace("{{jwks}}", jwks_url);
+    if let Some(first) = tokens.first() {
+        out = out.replace("{{token%}}", &first.replace('.', "%2E"));
+    }
+    for (index, token) in tokens.iter().enumerate().rev() {
+        out = out.replace(&format!("{{{{token.{index}}}}}"), token);
+    }
+    if let Some(first) = tokens.first() {
+        out = out.replace("{{token}}", first);
+    }
+    out
+}

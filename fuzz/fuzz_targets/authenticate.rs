@@ -1,0 +1,28 @@
+//! The whole `Authenticator::authenticate` path on arbitrary headers: the first byte picks one of
+//! `jwtgate_fuzz::SETUPS` (HMAC, RSA, EC, Ed25519, a key set, several secrets at once, a claims
+//! map with audience and issuer), the rest is a header block (`name: value` lines).
+
+#![no_main]
+
+use jwtgate_fuzz::{ADMIN_SECRET, HS256_KEY, header_block, now, setups};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((selector, block)) = data.split_first() else { return };
+    let setups = setups();
+    let Some(authenticator) = setups.get(usize::from(*selector) % setups.len()) else { return };
+    let headers = header_block(block);
+    match authenticator.authenticate(&headers, now()) {
+        Ok(answer) => {
+            assert!(!answer.session().role().is_empty(), "a session always has a role");
+        }
+        Err(error) => {
+            assert_eq!(error.status(), 401);
+            assert!(!error.code().is_empty());
+            // Neither the message nor the debug form ever holds a secret.
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains(HS256_KEY), "a denial shows the HMAC secret");
+            assert!(!shown.contains(ADMIN_SECRET), "a denial shows the admin secret");
+        }
+    }
+});
