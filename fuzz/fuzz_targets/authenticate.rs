@@ -19,10 +19,12 @@ fuzz_target!(|data: &[u8]| {
         Err(error) => {
             assert_eq!(error.status(), 401);
             assert!(!error.code().is_empty());
-            // Neither the message nor the debug form ever holds a secret.
+            // Neither the message nor the debug form holds a secret the request did not.
             let shown = format!("{error} {error:?}");
-            assert!(!shown.contains(HS256_KEY), "a denial shows the HMAC secret");
-            assert!(!shown.contains(ADMIN_SECRET), "a denial shows the admin secret");
+            for secret in [HS256_KEY, ADMIN_SECRET] {
+                let sent = data.windows(secret.len()).any(|window| window == secret.as_bytes());
+                assert!(sent || !shown.contains(secret), "a denial shows a secret: {shown}");
+            }
         }
     }
 });

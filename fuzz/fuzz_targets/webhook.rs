@@ -1,6 +1,7 @@
 //! The server's handler without a socket: routing, header mode and the POST webhook body. The
 //! input is a request: `METHOD PATH` on the first line, a header block, an empty line, the body.
-//! Every request gets an answer, and a body the handler refuses is never quoted back.
+//! Every request gets an answer with a status the server contract names, and no answer holds a
+//! secret the request did not.
 
 #![no_main]
 
@@ -28,17 +29,20 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     *request.headers_mut() = header_block(header_lines);
+    // Built before entering the runtime: building fetches the key set on it.
+    let app = app();
     let answer = runtime().block_on(async {
-        let response = app().handle(request).await.ok()?;
+        let response = app.handle(request).await.ok()?;
         let status = response.status().as_u16();
         let bytes = response.into_body().collect().await.ok()?.to_bytes();
         Some((status, bytes))
     });
     let (status, bytes) = answer.unwrap_or_else(|| panic!("the handler failed without a timeout"));
     assert!(matches!(status, 200 | 400 | 401 | 404 | 503), "status {status}");
-    let shown = String::from_utf8_lossy(&bytes);
-    assert!(
-        !shown.contains(HS256_KEY) && !shown.contains(ADMIN_SECRET),
-        "an answer holds a secret"
-    );
+    // A session echoes the caller's own `x-hasura-*` values; a secret the request did not hold
+    // never shows.
+    for secret in [HS256_KEY, ADMIN_SECRET] {
+        let held = |haystack: &[u8]| haystack.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(held(data) || !held(&bytes), "an answer holds a secret");
+    }
 });

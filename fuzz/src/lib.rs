@@ -180,7 +180,6 @@ impl Fetch for FixtureKeySet {
                 ("ec-p521", "k"),
                 ("ed25519", "k"),
                 ("ed25519", "b"),
-                ("rsa-1024", "rsa-1024"),
             ]
             .iter()
             .map(|(name, kid)| TestKey::load(name).jwk_with_kid(kid))

@@ -14,7 +14,7 @@ struct Step {
     env: &'static [(&'static str, &'static str)],
 }
 
-const STEPS: [Step; 7] = [
+const STEPS: [Step; 8] = [
     Step { name: "format", args: &["fmt", "--all", "--", "--check"], env: &[] },
     Step {
         name: "clippy",
@@ -38,6 +38,13 @@ const STEPS: [Step; 7] = [
     },
     Step { name: "conformance", args: &["xtask", "conformance"], env: &[] },
     Step { name: "bench gate", args: &["xtask", "bench-gate"], env: &[] },
+    Step {
+        name: "fuzz",
+        // Without sanitizers (the workspace forbids `unsafe`): a short run per target proves
+        // each builds, reads its seeds and survives the first mutations.
+        args: &["xtask", "fuzz", "--sanitizer", "none", "--seconds", "10"],
+        env: &[],
+    },
     Step { name: "doc tests", args: &["test", "--doc", "--workspace", "--locked"], env: &[] },
     Step {
         name: "rustdoc",

@@ -2,7 +2,7 @@
 //!
 //! `cargo xtask ci` is the whole gate CI runs (`.ci/run`): formatting, clippy with warnings as
 //! errors, every test with nextest, the conformance run, the instruction-count benchmark gate,
-//! doc tests and rustdoc warnings. It prints each step's time and ends with one
+//! ten seconds of each fuzz target, doc tests and rustdoc warnings. It prints each step's time and ends with one
 //! `N passed, N failed` line.
 
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
@@ -10,6 +10,7 @@
 mod bench_gate;
 mod ci;
 mod conformance;
+mod fuzz;
 mod load_bench;
 #[cfg(test)]
 mod tidy;
@@ -22,13 +23,17 @@ usage: cargo xtask <task>
 
 tasks:
   ci      formatting, clippy (-D warnings), every test (nextest), conformance, the benchmark
-          gate, doc tests, rustdoc; ends with `N passed, N failed`
+          gate, 10 s per fuzz target, doc tests, rustdoc; ends with `N passed, N failed`
   conformance [--suite config|claims|auth|jwks] [--driver lib|server] [FILTER] [--bless]
           every fixture case through the library and the server, then the claims fuzzing;
           a table per suite and `N passed, M failed`
   bench-gate [--bless]
           instructions per corpus scenario under callgrind against the committed baseline;
           fails on a regression above 3% (needs valgrind)
+  fuzz [--seconds N] [--sanitizer address|none] [TARGET]
+          the cargo-fuzz targets of fuzz/ (nightly toolchain, cargo-fuzz), seeded from
+          fixtures/ into target/fuzz-corpus/, N seconds each (10; address sanitizer by
+          default); crash inputs in target/fuzz-artifacts/
   load-bench
           requests/s of `jwtgate serve` (HS256, RS256; cache on and off) next to a bare
           hyper server: wrk -t2 -c64, 5 alternating rounds of 5 s, median ratios (needs wrk)
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
         Some("load-bench") => load_bench::run(),
         Some("bench-gate") => bench_gate::run(args.get(1..).unwrap_or_default()),
         Some("conformance") => conformance::run(args.get(1..).unwrap_or_default()),
+        Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             ExitCode::SUCCESS
