@@ -1,5 +1,6 @@
 //! Tree-wide rules, checked as ordinary tests: every module documents itself, no trailing
-//! whitespace, no should-panic or ignored tests (check the error; never hide a test).
+//! whitespace, no should-panic or ignored tests (check the error; never hide a test), and every
+//! test SECURITY.md names exists.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,10 +26,10 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn tracked_text_files() -> Vec<PathBuf> {
     let root = workspace_root();
     let mut files = Vec::new();
-    for top in ["crates", "xtask", "fixtures"] {
+    for top in ["crates", "xtask", "fixtures", "fuzz"] {
         files_under(&root.join(top), &mut files);
     }
-    for file in ["README.md", "ARCHITECTURE.md", "Cargo.toml"] {
+    for file in ["README.md", "ARCHITECTURE.md", "SECURITY.md", "Cargo.toml"] {
         files.push(root.join(file));
     }
     files.retain(|path| {
@@ -82,4 +83,69 @@ fn no_should_panic_or_ignored_tests() {
         "check the error instead of hiding the test:\n{}",
         offenders.join("\n")
     );
+}
+
+/// The `path::test_name` and `path` references in backticks of a document.
+fn references(text: &str) -> Vec<&str> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|span| {
+            span.starts_with("crates/")
+                || span.starts_with("fixtures/")
+                || span.starts_with("fuzz/")
+                || span.starts_with("xtask/")
+        })
+        .collect()
+}
+
+#[test]
+fn security_md_names_only_tests_that_exist() {
+    let root = workspace_root();
+    let text = fs::read_to_string(root.join("SECURITY.md")).unwrap_or_default();
+    let references = references(&text);
+    let mut missing = Vec::new();
+    let mut tests = 0;
+    for reference in &references {
+        let (path, test) = match reference.split_once("::") {
+            Some((path, test)) => (path, Some(test)),
+            None => (*reference, None),
+        };
+        if !root.join(path).exists() {
+            missing.push(format!("{reference}: no {path}"));
+            continue;
+        }
+        if let Some(test) = test {
+            let source = fs::read_to_string(root.join(path)).unwrap_or_default();
+            tests += 1;
+            let defined = source.lines().any(|line| {
+                let line = line.trim_start();
+                let line = line.strip_prefix("async ").unwrap_or(line);
+                line.strip_prefix("fn ")
+                    .and_then(|rest| rest.strip_prefix(test))
+                    .is_some_and(|rest| rest.starts_with('(') || rest.starts_with('<'))
+            });
+            if !defined {
+                missing.push(format!("{reference}: no fn {test} in {path}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "SECURITY.md names what does not exist:\n{}", missing.join("\n"));
+    // The RFC 8725 table names a test for each item it meets; an emptied page fails here.
+    assert!(
+        tests >= 10 && references.len() >= 30,
+        "{tests} tests, {} references",
+        references.len()
+    );
+    for item in
+        ["3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12"]
+    {
+        assert!(text.contains(&format!("| {item} ")), "SECURITY.md has no row for RFC 8725 {item}");
+    }
+}
+
+#[test]
+fn references_are_read_from_backticks() {
+    let text = "see `crates/a.rs::b` and `fixtures/x.toml`, not `cargo xtask` or `c`";
+    assert_eq!(references(text), ["crates/a.rs::b", "fixtures/x.toml"]);
 }

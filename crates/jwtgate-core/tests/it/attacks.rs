@@ -185,3 +185,40 @@ async fn a_repeated_header_member_counts_its_last_value() {
         r#"Could not verify JWT: JWSError (JSONDecodeError "parsing Text failed, expected String, but encountered Null")"#
     );
 }
+
+/// RFC 8725 3.10: keys come from the configuration only. A token naming its own key (`jku`,
+/// `x5u`, an embedded `jwk` or `x5c`) and signed with it is refused, and nothing is fetched
+/// from the address it names.
+#[tokio::test]
+async fn keys_a_token_names_are_never_fetched_or_used() {
+    let attacker = TestKey::load("ec-p256");
+    let provider = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_string(
+            jwtgate_test_support::keys::jwks(&[attacker.jwk_with_kid("attacker")]),
+        ))
+        .mount(&provider)
+        .await;
+    let address = format!("{}/jwks.json", provider.uri());
+    let header = json!({
+        "alg": "ES256", "kid": "attacker", "jku": address, "x5u": address,
+        "jwk": attacker.jwk_with_kid("attacker"),
+        "x5c": [jwtgate_test_support::keys::x5c_entry("ec-p256")],
+    });
+    let token = mint_with_header(&header, &claims().to_string(), &attacker, "ES256");
+    let configured = TestKey::load("rsa-2048");
+    let set = jwtgate_test_support::keys::jwks(&[configured.jwk_with_kid("k")]);
+    let setups = [
+        Setup::hs256(),
+        Setup::secret(json!({"type": "RS256", "key": fixture_text("rsa-2048.pub.pem")})),
+        Setup { jwks: Some(set), ..Setup::secret(json!({"jwk_url": "https://keys.example/jwks"})) },
+    ];
+    for setup in setups {
+        let authenticator = setup.build().await;
+        let (code, message, status) = error_of(authenticator.authenticate(&bearer(&token), now()));
+        assert_eq!((code.as_str(), status), ("invalid-jwt", 401), "{message}");
+        assert!(message.starts_with("Could not verify JWT: JWSError"), "{message}");
+    }
+    let requests = provider.received_requests().await.unwrap_or_default();
+    assert!(requests.is_empty(), "the token's own key address was fetched");
+}
