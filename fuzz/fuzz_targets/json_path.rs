@@ -9,13 +9,15 @@ use std::sync::OnceLock;
 use jwtgate_config::JsonPath;
 use libfuzzer_sys::fuzz_target;
 
+/// The claims document every accepted path is queried on.
+static CLAIMS: OnceLock<serde_json::Value> = OnceLock::new();
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(path) = JsonPath::parse(text) else { return };
     let again = JsonPath::parse(path.hasura_display())
         .unwrap_or_else(|error| panic!("{:?} does not re-parse: {error}", path.hasura_display()));
     assert_eq!(again.steps(), path.steps());
-    static CLAIMS: OnceLock<serde_json::Value> = OnceLock::new();
     let claims = CLAIMS.get_or_init(|| {
         serde_json::json!({
             "sub": "1", "roles": ["user", "editor"], "org id": [7],

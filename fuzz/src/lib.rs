@@ -56,6 +56,9 @@ pub const SETUPS: [&str; 7] =
     ["hs256", "rsa", "ec", "ed25519", "jwks", "several", "claims-map-audience-issuer"];
 
 /// An authenticator per entry of [`SETUPS`], built once.
+///
+/// # Panics
+/// When a fixture key is missing or a setup's configuration is refused (a broken fixture tree).
 pub fn setups() -> &'static [Authenticator] {
     static SETUPS_BUILT: OnceLock<Vec<Authenticator>> = OnceLock::new();
     SETUPS_BUILT.get_or_init(|| {
@@ -140,7 +143,7 @@ fn build(
         Authenticator::new(config, |url| {
             Some(JwksHandle::spawn_with(
                 url.clone(),
-                FixtureKeySet::default(),
+                FixtureKeySet,
                 ManualClock::new(now()),
                 &JwksOptions::default(),
             ))
@@ -154,6 +157,9 @@ fn build(
 
 /// The runtime the key set tasks live on, kept for the process's life. Nothing drives it
 /// between inputs, so a refetch an input asks for stays queued and inputs stay independent.
+///
+/// # Panics
+/// When no runtime can be built (the fuzzing process cannot start).
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -165,7 +171,6 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 /// The fixture keys under the kids the conformance cases use, as one JWKS document.
-#[derive(Default)]
 struct FixtureKeySet;
 
 impl Fetch for FixtureKeySet {
@@ -195,6 +200,9 @@ impl Fetch for FixtureKeySet {
 }
 
 /// The `webhook` target's handler: the `several` setup behind the server's routing.
+///
+/// # Panics
+/// When the handler's metrics cannot be registered (the fuzzing process cannot start).
 pub fn app() -> Arc<jwtgate_server::App> {
     static APP: OnceLock<Arc<jwtgate_server::App>> = OnceLock::new();
     Arc::clone(APP.get_or_init(|| {
