@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use jwtgate_conformance::case::{self, Case};
+use jwtgate_conformance::case_files;
 use jwtgate_test_support::{expand_key_placeholders, fixtures_dir};
 use serde_json::Value;
 
@@ -53,7 +54,7 @@ fn main() -> ExitCode {
 }
 
 fn collect(seeds: &mut Seeds) -> Result<(), String> {
-    for file in toml_files(&fixtures_dir().join("config"))? {
+    for file in toml_files("config")? {
         let document = read_toml(&file)?;
         for member in ["jwt_secret", "jwt_secrets"] {
             if let Some(text) = document.get(member).and_then(toml::Value::as_str) {
@@ -61,7 +62,7 @@ fn collect(seeds: &mut Seeds) -> Result<(), String> {
             }
         }
     }
-    for file in toml_files(&fixtures_dir().join("claims"))? {
+    for file in toml_files("claims")? {
         let document = read_toml(&file)?;
         if let Some(text) = document.get("config").and_then(toml::Value::as_str) {
             add_config(seeds, &expand_key_placeholders(text));
@@ -74,7 +75,7 @@ fn collect(seeds: &mut Seeds) -> Result<(), String> {
         }
     }
     for folder in ["conformance/auth", "conformance/jwks"] {
-        for file in toml_files(&fixtures_dir().join(folder))? {
+        for file in toml_files(folder)? {
             let case = Case::load(&file).map_err(|error| format!("{}: {error}", file.display()))?;
             add_case(seeds, &case);
         }
@@ -166,6 +167,12 @@ fn write(seeds: &Seeds, out: &Path) -> Result<(), String> {
     for (target, inputs) in targets {
         let dir = out.join(target);
         std::fs::create_dir_all(&dir).map_err(|error| format!("{}: {error}", dir.display()))?;
+        // Seeds of an earlier run go (ECDSA signatures differ per run); what libFuzzer found stays.
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with("seed-") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         for input in inputs {
             let mut hasher = DefaultHasher::new();
             input.hash(&mut hasher);
@@ -177,22 +184,13 @@ fn write(seeds: &Seeds, out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|error| format!("{}: {error}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|extension| extension == "toml") {
-                files.push(path);
-            }
-        }
+/// The case files under `fixtures/<folder>`; none is an error (a moved fixture tree).
+fn toml_files(folder: &str) -> Result<Vec<PathBuf>, String> {
+    let dir = fixtures_dir().join(folder);
+    let files = case_files(&dir);
+    if files.is_empty() {
+        return Err(format!("no case files under {}", dir.display()));
     }
-    files.sort();
     Ok(files)
 }
 

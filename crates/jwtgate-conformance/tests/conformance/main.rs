@@ -51,21 +51,7 @@ struct Tally {
 }
 
 fn case_files(folder: &str) -> Vec<PathBuf> {
-    let root = fixtures_dir().join(folder);
-    let mut files = Vec::new();
-    let mut pending = vec![root];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "toml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
+    jwtgate_conformance::case_files(&fixtures_dir().join(folder))
 }
 
 /// Every snapshot belongs to a case of its suite, and none is left `.snap.new` (CI never
