@@ -73,28 +73,7 @@ fn fuzz(args: &[String]) -> Result<bool, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
 
     // Never skip silently: no nightly or no cargo-fuzz stops the task with the reason.
-    let nightly = Command::new("cargo").args(["+nightly", "--version"]).output();
-    match nightly {
-        Ok(output) if output.status.success() => {}
-        Ok(output) => {
-            return Err(format!(
-                "`cargo +nightly --version` failed: {}(the fuzz targets need the nightly toolchain: \
-                 rustup toolchain install nightly)",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        Err(error) => return Err(format!("cannot run `cargo +nightly --version`: {error}")),
-    }
-    let has_fuzz = Command::new("cargo")
-        .args(["+nightly", "fuzz", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !has_fuzz {
-        return Err("cargo-fuzz is not installed: cargo install cargo-fuzz --locked".to_owned());
-    }
-
+    check_toolchain(TOOLCHAIN)?;
     println!("==> fuzz seeds from fixtures/ into {}", corpus_root.display());
     let seeds = Command::new(&cargo)
         .args(["run", "--quiet", "--locked", "-p", "jwtgate-conformance", "--bin", "fuzz-seeds"])
@@ -171,10 +150,41 @@ fn fuzz(args: &[String]) -> Result<bool, String> {
     Ok(crashed == 0)
 }
 
+/// The toolchain the targets build with (cargo-fuzz needs nightly's sanitizer and coverage
+/// flags).
+const TOOLCHAIN: &str = "nightly";
+
+/// Fails with the reason when `cargo +<toolchain>` or its cargo-fuzz cannot run.
+fn check_toolchain(toolchain: &str) -> Result<(), String> {
+    let plus = format!("+{toolchain}");
+    let version = Command::new("cargo")
+        .args([plus.as_str(), "--version"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .map_err(|error| format!("cannot run `cargo {plus} --version`: {error}"))?;
+    if !version.status.success() {
+        return Err(format!(
+            "`cargo {plus} --version` failed: {}the fuzz targets need the {toolchain} toolchain",
+            String::from_utf8_lossy(&version.stderr)
+        ));
+    }
+    let has_fuzz = Command::new("cargo")
+        .args([plus.as_str(), "fuzz", "--version"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !has_fuzz {
+        return Err("cargo-fuzz is not installed: cargo install cargo-fuzz --locked".to_owned());
+    }
+    Ok(())
+}
+
 /// `cargo +nightly fuzz` in `fuzz/`.
 fn nightly_fuzz(fuzz_dir: &Path) -> Command {
     let mut command = Command::new("cargo");
-    command.args(["+nightly", "fuzz"]).current_dir(fuzz_dir);
+    command.args([format!("+{TOOLCHAIN}").as_str(), "fuzz"]).current_dir(fuzz_dir);
     // The workspace's cargo sets these for xtask; the nightly cargo must pick its own.
     for variable in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN", "CARGO_MANIFEST_DIR"] {
         command.env_remove(variable);
@@ -201,7 +211,17 @@ fn list_targets(fuzz_dir: &Path) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{check_toolchain, parse};
+
+    #[test]
+    fn a_missing_toolchain_stops_the_task_saying_so() {
+        let error = check_toolchain("jwtgate-no-such-toolchain").err().unwrap_or_default();
+        assert!(
+            error.starts_with("`cargo +jwtgate-no-such-toolchain --version` failed: "),
+            "{error}"
+        );
+        assert!(error.ends_with("the fuzz targets need the jwtgate-no-such-toolchain toolchain"));
+    }
 
     #[test]
     fn reads_seconds_sanitizer_and_one_target() {

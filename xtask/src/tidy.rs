@@ -102,45 +102,48 @@ fn references(text: &str) -> Vec<&str> {
 #[test]
 fn security_md_names_only_tests_that_exist() {
     let root = workspace_root();
-    let text = fs::read_to_string(root.join("SECURITY.md")).unwrap_or_default();
-    let references = references(&text);
+    let document = fs::read_to_string(root.join("SECURITY.md")).unwrap_or_default();
+    let references = references(&document);
     let mut missing = Vec::new();
-    let mut tests = 0;
+    let mut named_tests = 0;
     for reference in &references {
-        let (path, test) = match reference.split_once("::") {
-            Some((path, test)) => (path, Some(test)),
+        let (path, test_name) = match reference.split_once("::") {
+            Some((path, name)) => (path, Some(name)),
             None => (*reference, None),
         };
         if !root.join(path).exists() {
             missing.push(format!("{reference}: no {path}"));
             continue;
         }
-        if let Some(test) = test {
+        if let Some(test_name) = test_name {
             let source = fs::read_to_string(root.join(path)).unwrap_or_default();
-            tests += 1;
+            named_tests += 1;
             let defined = source.lines().any(|line| {
                 let line = line.trim_start();
                 let line = line.strip_prefix("async ").unwrap_or(line);
                 line.strip_prefix("fn ")
-                    .and_then(|rest| rest.strip_prefix(test))
+                    .and_then(|rest| rest.strip_prefix(test_name))
                     .is_some_and(|rest| rest.starts_with('(') || rest.starts_with('<'))
             });
             if !defined {
-                missing.push(format!("{reference}: no fn {test} in {path}"));
+                missing.push(format!("{reference}: no fn {test_name} in {path}"));
             }
         }
     }
     assert!(missing.is_empty(), "SECURITY.md names what does not exist:\n{}", missing.join("\n"));
     // The RFC 8725 table names a test for each item it meets; an emptied page fails here.
     assert!(
-        tests >= 10 && references.len() >= 30,
-        "{tests} tests, {} references",
+        named_tests >= 10 && references.len() >= 30,
+        "{named_tests} tests, {} references",
         references.len()
     );
     for item in
         ["3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12"]
     {
-        assert!(text.contains(&format!("| {item} ")), "SECURITY.md has no row for RFC 8725 {item}");
+        assert!(
+            document.contains(&format!("| {item} ")),
+            "SECURITY.md has no row for RFC 8725 {item}"
+        );
     }
 }
 
