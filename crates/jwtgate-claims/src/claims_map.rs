@@ -1,5 +1,5 @@
 //! `claims_map` mode: each session variable from a path in the whole claims set, a default or a
-//! literal (hasura-semantics.md 4.3).
+//! literal (docs/compatibility.md 4.3).
 
 use std::borrow::Cow;
 

@@ -60,7 +60,7 @@ impl<'a> ClaimsSet<'a> {
 
     /// The whole claims set as Hasura's library re-encodes it for `claims_map` paths: registered
     /// claims included, and a one-element `aud` array rendered as a plain string
-    /// (hasura-semantics.md 4.3.4).
+    /// (docs/compatibility.md 4.3.4).
     pub fn to_value(&self) -> Value {
         let mut value = to_object(self.members());
         if let Some(aud) = value.get_mut("aud")
@@ -74,7 +74,7 @@ impl<'a> ClaimsSet<'a> {
 }
 
 /// Why a payload is not a JWT claims set; `Display` is the text inside Hasura's
-/// `JWTClaimsSetDecodeError "..."` (aeson's words, hasura-semantics.md Appendix A).
+/// `JWTClaimsSetDecodeError "..."` (aeson's words, docs/compatibility.md Appendix A).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClaimsSetError {

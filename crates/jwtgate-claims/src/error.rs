@@ -1,5 +1,5 @@
 //! Why claims did not resolve to a session, with Hasura's codes and exact messages
-//! (hasura-semantics.md 4 and Appendix A).
+//! (docs/compatibility.md 4 and Appendix A).
 
 use jwtgate_config::json_type::{JsonType, ShapeError};
 

@@ -2,7 +2,7 @@
 //!
 //! Given a token's [`ClaimsSet`], a secret's [`ClaimsSource`] and the request's `x-hasura-role`
 //! header, [`resolve`] returns the [`Session`] Hasura v2 would build, or a [`ClaimsError`] with
-//! Hasura's code and exact message (hasura-semantics.md sections 4 and 5).
+//! Hasura's code and exact message (docs/compatibility.md sections 4 and 5).
 //!
 //! No crypto and no IO: the claims are taken as verified. Paths and configuration were parsed
 //! by `jwtgate-config`; resolution parses neither. In namespace mode only the namespace's members

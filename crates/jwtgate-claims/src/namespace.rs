@@ -1,5 +1,5 @@
 //! Namespace mode: the Hasura claims sit in one claim object, or a string holding one
-//! (hasura-semantics.md 4.2).
+//! (docs/compatibility.md 4.2).
 
 use std::borrow::Cow;
 

@@ -1,5 +1,5 @@
 //! The resolved session and the steps every mode shares: role selection and string checks
-//! (hasura-semantics.md 4.5 and 4.6).
+//! (docs/compatibility.md 4.5 and 4.6).
 
 use std::borrow::Cow;
 
@@ -39,7 +39,7 @@ impl Session {
     }
 
     /// A session from request headers rather than a token (the admin secret and unauthorized
-    /// role paths of CONTRACT.md): `role` as `x-hasura-role`, plus `variables` (names already
+    /// role paths of docs/server.md): `role` as `x-hasura-role`, plus `variables` (names already
     /// lower-case; for a repeated name the last counts) minus `x-hasura-role`,
     /// `x-hasura-allowed-roles`, `x-hasura-default-role` and the admin secret headers.
     pub fn from_variables<'v>(

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// A JWS signature algorithm jwtgate can verify (RFC 7518 names).
 ///
-/// `ES256K` is not listed: no key of jwtgate's can verify it (hasura-semantics.md 3.2.4).
+/// `ES256K` is not listed: no key of jwtgate's can verify it (docs/compatibility.md 3.2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Algorithm {
     /// HMAC with SHA-256.
@@ -92,7 +92,7 @@ impl fmt::Display for Algorithm {
 /// The `type` of a `type` + `key` secret.
 ///
 /// As in Hasura, the type chooses how `key` is read (an HMAC secret or a PEM public key) and the
-/// minimum HMAC length; it does not pin the token's `alg` (hasura-semantics.md 1.3.4, D15).
+/// minimum HMAC length; it does not pin the token's `alg` (docs/compatibility.md 1.3.4, D15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyType {
     /// `HS256`: HMAC secret of at least 32 bytes.

@@ -1,4 +1,5 @@
-//! Where a token's Hasura claims come from: a namespace or a `claims_map` (hasura-semantics.md 4).
+//! Where a token's Hasura claims come from: a namespace or a `claims_map`
+//! (docs/compatibility.md 4).
 
 use crate::JsonPath;
 
@@ -48,7 +49,7 @@ impl ClaimsFormat {
     }
 }
 
-/// A `claims_map` (hasura-semantics.md 4.3).
+/// A `claims_map` (docs/compatibility.md 4.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimsMap {
     /// `x-hasura-allowed-roles`: a list of non-empty role names.

@@ -73,7 +73,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// What is wrong with a configuration; `Display` is Hasura's message where Hasura has one
-/// (hasura-semantics.md 1.2, 1.3, 4.3, 4.4).
+/// (docs/compatibility.md 1.2, 1.3, 4.3, 4.4).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigErrorKind {

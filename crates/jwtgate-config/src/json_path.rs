@@ -3,7 +3,7 @@
 //! Hasura accepts `$`, or an optional `$` followed by one or more elements: `.name` or `name`
 //! (a letter or `_`, then letters, ASCII digits, `_` or `-`), `[123]`, `["json string"]` or
 //! `['string with \' escapes']`, each bracket optionally preceded by `.`
-//! (hasura-semantics.md 4.4, `Data/Parser/JSONPath.hs`). The grammar is a PEG: choices are
+//! (docs/compatibility.md 4.4, `Data/Parser/JSONPath.hs`). The grammar is a PEG: choices are
 //! ordered and repetition is greedy, which this parser follows step by step.
 
 use std::fmt::{self, Write as _};

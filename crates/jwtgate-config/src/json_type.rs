@@ -2,7 +2,7 @@
 //!
 //! Hasura reads its configuration and claims with aeson, so a user who gives a number where a
 //! string belongs sees `parsing Text failed, expected String, but encountered Number`.
-//! These helpers reproduce those texts so every crate reports the same words (hasura-semantics.md
+//! These helpers reproduce those texts so every crate reports the same words (docs/compatibility.md
 //! Appendix A lists the byte-exact forms).
 
 use std::fmt;

@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use url::Url;
 
 /// A JWKS endpoint. `Display` and `Debug` show it with userinfo and query replaced by
-/// `<redacted>` (CONTRACT.md), since either may carry credentials.
+/// `<redacted>` (docs/server.md), since either may carry credentials.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct JwkUrl {
     url: Url,

@@ -81,13 +81,14 @@ pub enum KeyKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// An HMAC secret shorter than its `type` needs (hasura-semantics.md 1.3.2; "atleast" is Hasura's).
+    /// An HMAC secret shorter than its `type` needs
+    /// (docs/compatibility.md 1.3.2; "atleast" is Hasura's).
     #[error("Key size too small; should be atleast {min_len} characters")]
     HmacTooShort {
         /// The minimum length in bytes for the configured `type`.
         min_len: usize,
     },
-    /// The PEM text did not hold a usable public key (hasura-semantics.md 1.3.3).
+    /// The PEM text did not hold a usable public key (docs/compatibility.md 1.3.3).
     #[error("Could not decode PEM: {0}")]
     Pem(#[from] PemError),
     /// An RSA modulus under 1024 bits (D13).
@@ -125,8 +126,8 @@ enum Verifier {
 /// A key ready to verify JWS signatures: an HMAC secret or a parsed public key.
 ///
 /// Build it once (configuration or JWKS fetch time) and share it; [`VerifyingKey::verify`] does
-/// no parsing. Which algorithms a key verifies follows Hasura's library (hasura-semantics.md 3.2):
-/// an HMAC secret verifies each `HS*` whose hash is no longer than the secret, an RSA key every
+/// no parsing. Which algorithms a key verifies follows Hasura's library
+/// (docs/compatibility.md 3.2): an HMAC secret verifies each `HS*` whose hash is no longer than the secret, an RSA key every
 /// `RS*` and `PS*` (under 2048 bits only RS256 and RS512, D13), an EC key the `ES*` of its curve,
 /// an Ed25519 key `EdDSA`. `Debug` never shows key material.
 pub struct VerifyingKey {

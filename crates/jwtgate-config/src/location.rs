@@ -1,4 +1,4 @@
-//! Where a secret expects its token: the `header` field (hasura-semantics.md 2.1).
+//! Where a secret expects its token: the `header` field (docs/compatibility.md 2.1).
 
 /// The request location a secret reads its token from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

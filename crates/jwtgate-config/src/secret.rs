@@ -1,4 +1,4 @@
-//! One JWT secret object, read field by field in Hasura's order (hasura-semantics.md 1.2).
+//! One JWT secret object, read field by field in Hasura's order (docs/compatibility.md 1.2).
 
 use std::fmt;
 
@@ -215,7 +215,7 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
 
 fn read_key(key_type: KeyType, raw_key: &str) -> Result<VerifyingKey, KeyError> {
     match key_type.hmac_min_len() {
-        // HMAC secrets are the string's UTF-8 bytes, as they are (hasura-semantics.md 1.3.2).
+        // HMAC secrets are the string's UTF-8 bytes, as they are (docs/compatibility.md 1.3.2).
         Some(min_len) if raw_key.len() < min_len => Err(KeyError::HmacTooShort { min_len }),
         Some(_) => Ok(VerifyingKey::from_hmac_secret(raw_key.as_bytes())),
         None => VerifyingKey::from_pem(raw_key),

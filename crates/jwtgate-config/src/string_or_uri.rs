@@ -3,7 +3,8 @@
 /// Whether `value` is a valid `StringOrURI`.
 ///
 /// A string with no `:` is taken as it is; a string with a `:` must be an RFC 3986 URI (a scheme,
-/// then the rest), else jose rejects it with `failed to parse StringOrURI` (hasura-semantics.md 3.6.4).
+/// then the rest), else jose rejects it with `failed to parse StringOrURI`
+/// (docs/compatibility.md 3.6.4).
 /// This applies to the configured `issuer` and `audience` and to a token's `iss`, `sub` and `aud`.
 pub fn is_string_or_uri(value: &str) -> bool {
     !value.contains(':') || fluent_uri::Uri::parse(value).is_ok()

@@ -24,9 +24,9 @@ use crate::token::{self, DecodedToken, Registered, TokenAlgorithm};
 pub struct AuthenticatorConfig {
     /// The JWT secrets (one or several, D10).
     pub secrets: Vec<JwtSecret>,
-    /// The admin secret, if any (CONTRACT.md rule 2); `Debug` shows `<redacted>`.
+    /// The admin secret, if any (docs/server.md rule 2); `Debug` shows `<redacted>`.
     pub admin_secret: Option<SecretString>,
-    /// The unauthorized role, if any (CONTRACT.md rule 3).
+    /// The unauthorized role, if any (docs/server.md rule 3).
     pub unauthorized_role: Option<String>,
     /// Entries of the verified-token cache; 0 turns it off.
     pub token_cache_size: usize,
@@ -430,7 +430,7 @@ impl Authenticator {
         })
     }
 
-    /// No token presented: the admin secret, else the unauthorized role (CONTRACT.md 2 and 3).
+    /// No token presented: the admin secret, else the unauthorized role (docs/server.md 2 and 3).
     fn without_token(&self, headers: &HeaderMap) -> Result<Arc<Authenticated>, AuthError> {
         if let Some(expected) = &self.admin_secret_digest {
             let sent =

@@ -1,5 +1,5 @@
 //! Every way authentication fails, and the one mapping to Hasura's code, message and jwtgate's
-//! HTTP status (hasura-semantics.md Appendix A; CONTRACT.md "Failure").
+//! HTTP status (docs/compatibility.md Appendix A; docs/server.md "Failure").
 
 use jwtgate_claims::{ClaimsError, ClaimsSetError};
 use jwtgate_config::json_type::ShapeError;
@@ -101,7 +101,7 @@ pub enum JwtError {
 }
 
 /// Why a compact JWS does not decode; `Display` is jose's text inside `JSONDecodeError "..."`
-/// (hasura-semantics.md Appendix A and D17).
+/// (docs/compatibility.md Appendix A and D17).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwsDecodeError {

@@ -1,4 +1,4 @@
-//! Finding token candidates in request headers (hasura-semantics.md section 2).
+//! Finding token candidates in request headers (docs/compatibility.md section 2).
 
 use std::borrow::Cow;
 

@@ -1,4 +1,4 @@
-//! A compact JWS decoded once, its registered claims typed and checked (hasura-semantics.md 3.1
+//! A compact JWS decoded once, its registered claims typed and checked (docs/compatibility.md 3.1
 //! to 3.6).
 
 use std::borrow::Cow;

@@ -18,7 +18,7 @@ use crate::render::{self, Body, RenderedSession};
 
 /// The largest POST body read in body mode.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// How long a POST body may take to arrive after its head (CONTRACT.md).
+/// How long a POST body may take to arrive after its head (docs/server.md).
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A request body that did not arrive within 10 s: the service fails, so hyper closes the
@@ -180,7 +180,7 @@ fn invalid_body(reason: &str) -> Response<Body> {
     )
 }
 
-/// The most `headers` members a webhook body may carry (CONTRACT.md).
+/// The most `headers` members a webhook body may carry (docs/server.md).
 const MAX_BODY_HEADERS: usize = 100;
 
 /// The client's headers from a POST body: the `headers` member, an object of string values

@@ -1,4 +1,4 @@
-//! The command line and environment (CONTRACT.md "Command line"), resolved into settings.
+//! The command line and environment (docs/server.md "Command line"), resolved into settings.
 
 #![expect(
     clippy::doc_markdown,
@@ -182,7 +182,7 @@ fn subcommand_matches<'m>(matches: &'m ArgMatches, path: &[&str]) -> Option<&'m 
     path.iter().try_fold(matches, |matches, name| matches.subcommand_matches(name))
 }
 
-/// The secrets in CONTRACT.md's order: flags before variables, the list before the single one.
+/// The secrets in docs/server.md's order: flags before variables, the list before the single one.
 fn secrets_input(args: SecretArgs, matches: Option<&ArgMatches>) -> SecretsInput {
     let from_flag =
         |id: &str| matches.and_then(|m| m.value_source(id)) == Some(ValueSource::CommandLine);

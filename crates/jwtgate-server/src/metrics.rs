@@ -1,4 +1,4 @@
-//! Prometheus metrics in text format 0.0.4 (CONTRACT.md `/metrics`).
+//! Prometheus metrics in text format 0.0.4 (docs/server.md `/metrics`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

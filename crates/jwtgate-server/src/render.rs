@@ -1,4 +1,4 @@
-//! Responses exactly as CONTRACT.md "Success" and "Failure" say.
+//! Responses exactly as docs/server.md "Success" and "Failure" say.
 
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -1,4 +1,4 @@
-//! Start-up in CONTRACT.md's order: validate the configuration, fetch every `jwk_url` once,
+//! Start-up in docs/server.md's order: validate the configuration, fetch every `jwk_url` once,
 //! bind, print the listening line, then log and serve until a signal.
 
 use std::collections::HashMap;

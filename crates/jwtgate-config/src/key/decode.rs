@@ -1,4 +1,4 @@
-//! Public keys from PEM, PKCS#1, SubjectPublicKeyInfo and X.509 DER (hasura-semantics.md 1.3.3).
+//! Public keys from PEM, PKCS#1, SubjectPublicKeyInfo and X.509 DER (docs/compatibility.md 1.3.3).
 
 use pkcs1::{RsaPublicKey, RsaPublicKeyRef, UintRef};
 use x509_cert::Certificate;

@@ -1,4 +1,4 @@
-//! Every row of hasura-semantics.md Appendix A (and the admin secret rows of CONTRACT.md):
+//! Every row of docs/compatibility.md Appendix A (and the admin secret rows of docs/server.md):
 //! exactly that code and message, and jwtgate's status 401 (D3).
 
 use http::HeaderMap;

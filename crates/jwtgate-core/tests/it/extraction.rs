@@ -1,5 +1,5 @@
 //! Where tokens are found (section 2), how several secrets are chosen between (section 6), and
-//! who the caller is without a token (CONTRACT.md rules 1 to 3, D1).
+//! who the caller is without a token (docs/server.md rules 1 to 3, D1).
 
 use jwtgate_core::Caller;
 use jwtgate_test_support::keys::TestKey;

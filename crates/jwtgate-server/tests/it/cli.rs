@@ -1,4 +1,4 @@
-//! The command line, environment, start-up failures and `config check` (CONTRACT.md "Command
+//! The command line, environment, start-up failures and `config check` (docs/server.md "Command
 //! line"), including every configuration error of the config fixture suite.
 
 use std::fs;

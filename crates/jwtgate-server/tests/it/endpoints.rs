@@ -1,4 +1,4 @@
-//! Every endpoint and every row of CONTRACT.md, over real HTTP, GET and POST modes.
+//! Every endpoint and every row of docs/server.md, over real HTTP, GET and POST modes.
 
 use serde_json::{Value, json};
 

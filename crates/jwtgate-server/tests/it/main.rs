@@ -1,5 +1,5 @@
 //! jwtgate-server integration tests: the real `jwtgate` binary on a loopback port, driven over
-//! real HTTP through CONTRACT.md alone, and a real nginx in front of it.
+//! real HTTP through docs/server.md alone, and a real nginx in front of it.
 
 #![expect(
     clippy::unwrap_used,
