@@ -86,3 +86,6 @@ impl ClaimsError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -131,3 +131,6 @@ pub enum ConfigErrorKind {
     #[error("at least one secret is required, the list is empty")]
     EmptySecretList,
 }
+
+#[cfg(test)]
+mod tests;

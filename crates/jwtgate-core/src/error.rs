@@ -132,3 +132,6 @@ pub enum JwsDecodeError {
     #[error("crit key is not understood")]
     CritNotUnderstood,
 }
+
+#[cfg(test)]
+mod tests;

@@ -32,3 +32,6 @@ pub use key_set::{Jwk, JwkSet, JwksError, MAX_USABLE_KEYS, SkipReason, SkippedKe
 
 #[cfg(feature = "fetch")]
 pub use fetch::*;
+
+#[cfg(all(test, feature = "fetch"))]
+mod errors_doc_tests;

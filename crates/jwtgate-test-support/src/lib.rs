@@ -1,7 +1,7 @@
 //! Shared helpers for jwtgate's tests: where `fixtures/` is, which case files a suite has, a
 //! runner that checks every case and reports all failures at once, each named by its file, and
 //! the fixture keys as signers and JWKs ([`keys`]), the benchmark corpus ([`corpus`]) and a
-//! minimal HTTP/1.1 client ([`http`]).
+//! minimal HTTP/1.1 client ([`http`]), and `docs/errors.md` as tables ([`errors_doc`]).
 
 #![expect(
     clippy::panic,
@@ -12,6 +12,7 @@
 #![allow(clippy::indexing_slicing, reason = "test helpers fail by panicking")]
 
 pub mod corpus;
+pub mod errors_doc;
 pub mod http;
 pub mod keys;
 

@@ -1,0 +1,130 @@
+//! `docs/errors.md` lists every error of this module with its exact message and code.
+
+use jwtgate_claims::ClaimsSetError;
+use jwtgate_config::json_type::{JsonType, ShapeError};
+use jwtgate_test_support::errors_doc::{Rendered, assert_documented};
+
+use super::{AuthError, JwsDecodeError, JwtError};
+
+/// One value of every variant (the `match`es below fail to compile when a variant is added);
+/// `Claims` is documented with the claims crate's errors.
+fn every_error() -> Vec<AuthError> {
+    let decode_errors = [
+        JwsDecodeError::NotBase64Url,
+        JwsDecodeError::HeaderNotJson,
+        JwsDecodeError::MissingAlg,
+        JwsDecodeError::UnknownAlg,
+        JwsDecodeError::WrongType(ShapeError::WrongType {
+            parser: "Text",
+            expected: JsonType::String,
+            found: JsonType::Number,
+        }),
+        JwsDecodeError::CritEmpty,
+        JwsDecodeError::CritReserved,
+        JwsDecodeError::CritNotUnderstood,
+    ];
+    let jwt_errors = [
+        JwtError::TooLarge,
+        JwtError::PartCount(2),
+        JwtError::InvalidText(1),
+        JwtError::ClaimsSetDecode(ClaimsSetError::InvalidJson),
+        JwtError::NoSignatures,
+        JwtError::NoUsableKeys,
+        JwtError::InvalidSignature,
+        JwtError::Expired,
+        JwtError::NotYetValid,
+        JwtError::IssuedAtFuture,
+        JwtError::NotInIssuer,
+        JwtError::NotInAudience,
+    ]
+    .into_iter()
+    .chain(decode_errors.into_iter().map(JwtError::JsonDecode));
+    [
+        AuthError::MissingToken,
+        AuthError::MalformedAuthorization,
+        AuthError::MultipleTokens,
+        AuthError::InvalidAdminSecret,
+    ]
+    .into_iter()
+    .chain(jwt_errors.map(AuthError::Jwt))
+    .collect()
+}
+
+fn auth_variant(error: &AuthError) -> usize {
+    match error {
+        AuthError::MissingToken => 0,
+        AuthError::MalformedAuthorization => 1,
+        AuthError::MultipleTokens => 2,
+        AuthError::Jwt(_) => 3,
+        AuthError::Claims(_) => 4,
+        AuthError::InvalidAdminSecret => 5,
+    }
+}
+
+fn jwt_variant(error: &JwtError) -> usize {
+    match error {
+        JwtError::TooLarge => 0,
+        JwtError::PartCount(_) => 1,
+        JwtError::InvalidText(_) => 2,
+        JwtError::JsonDecode(_) => 3,
+        JwtError::ClaimsSetDecode(_) => 4,
+        JwtError::NoSignatures => 5,
+        JwtError::NoUsableKeys => 6,
+        JwtError::InvalidSignature => 7,
+        JwtError::Expired => 8,
+        JwtError::NotYetValid => 9,
+        JwtError::IssuedAtFuture => 10,
+        JwtError::NotInIssuer => 11,
+        JwtError::NotInAudience => 12,
+    }
+}
+
+fn decode_variant(error: &JwsDecodeError) -> usize {
+    match error {
+        JwsDecodeError::NotBase64Url => 0,
+        JwsDecodeError::HeaderNotJson => 1,
+        JwsDecodeError::MissingAlg => 2,
+        JwsDecodeError::UnknownAlg => 3,
+        JwsDecodeError::WrongType(_) => 4,
+        JwsDecodeError::CritEmpty => 5,
+        JwsDecodeError::CritReserved => 6,
+        JwsDecodeError::CritNotUnderstood => 7,
+    }
+}
+
+#[test]
+fn every_variant_has_an_example() {
+    let errors = every_error();
+    let mut auth: Vec<usize> = errors.iter().map(auth_variant).collect();
+    auth.push(auth_variant(&AuthError::Claims(jwtgate_claims::ClaimsError::RoleNotAllowed)));
+    let jwt: Vec<usize> = errors
+        .iter()
+        .filter_map(|error| if let AuthError::Jwt(jwt) = error { Some(jwt) } else { None })
+        .map(jwt_variant)
+        .collect();
+    let decode: Vec<usize> = errors
+        .iter()
+        .filter_map(|error| match error {
+            AuthError::Jwt(JwtError::JsonDecode(decode)) => Some(decode_variant(decode)),
+            _ => None,
+        })
+        .collect();
+    for (name, seen, count) in [("AuthError", auth, 6), ("JwtError", jwt, 13), ("JwsDecodeError", decode, 8)]
+    {
+        for variant in 0..count {
+            assert!(seen.contains(&variant), "{name} variant {variant} has no example");
+        }
+    }
+}
+
+#[test]
+fn every_error_is_in_docs_errors_md() {
+    let rendered: Vec<Rendered> =
+        every_error().iter().map(|error| Rendered::coded(error.code(), error.to_string())).collect();
+    assert_documented("Token and header errors", &rendered);
+}
+
+#[test]
+fn every_denial_is_a_401() {
+    assert!(every_error().iter().all(|error| error.status() == 401));
+}
