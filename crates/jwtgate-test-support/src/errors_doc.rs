@@ -68,7 +68,8 @@ pub fn table_in(text: &str, heading: &str) -> Vec<Row> {
         .map(cells);
     let header = table.next().unwrap_or_else(|| panic!("no table under {heading:?}"));
     let column = |name: &str| header.iter().position(|cell| cell == name);
-    let message = column("message").unwrap_or_else(|| panic!("no message column under {heading:?}"));
+    let message =
+        column("message").unwrap_or_else(|| panic!("no message column under {heading:?}"));
     let code = column("code");
     table
         .skip(1)

@@ -109,7 +109,8 @@ fn every_variant_has_an_example() {
             _ => None,
         })
         .collect();
-    for (name, seen, count) in [("AuthError", auth, 6), ("JwtError", jwt, 13), ("JwsDecodeError", decode, 8)]
+    for (name, seen, count) in
+        [("AuthError", auth, 6), ("JwtError", jwt, 13), ("JwsDecodeError", decode, 8)]
     {
         for variant in 0..count {
             assert!(seen.contains(&variant), "{name} variant {variant} has no example");
@@ -119,8 +120,10 @@ fn every_variant_has_an_example() {
 
 #[test]
 fn every_error_is_in_docs_errors_md() {
-    let rendered: Vec<Rendered> =
-        every_error().iter().map(|error| Rendered::coded(error.code(), error.to_string())).collect();
+    let rendered: Vec<Rendered> = every_error()
+        .iter()
+        .map(|error| Rendered::coded(error.code(), error.to_string()))
+        .collect();
     assert_documented("Token and header errors", &rendered);
 }
 

@@ -32,12 +32,18 @@ fn app() -> Arc<App> {
 
 /// POSTs `body` to `/v1/auth` in process; the status and the body of the answer.
 fn post(body: Vec<u8>) -> (u16, Value) {
+    post_body(Full::new(Bytes::from(body)))
+}
+
+/// POSTs any body to `/v1/auth` in process; the status and the body of the answer.
+pub(crate) fn post_body<B>(body: B) -> (u16, Value)
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     runtime.block_on(async {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri("/v1/auth")
-            .body(Full::new(Bytes::from(body)));
+        let request = Request::builder().method(Method::POST).uri("/v1/auth").body(body);
         let response = app().handle(request.unwrap()).await.unwrap();
         let status = response.status().as_u16();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();

@@ -10,6 +10,7 @@
 
 mod body_mode;
 mod cli;
+mod docs;
 mod endpoints;
 mod hardening;
 mod https;
