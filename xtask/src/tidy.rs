@@ -1,6 +1,7 @@
 //! Tree-wide rules, checked as ordinary tests: every module documents itself, no trailing
-//! whitespace, no should-panic or ignored tests (check the error; never hide a test), and every
-//! test SECURITY.md names exists.
+//! whitespace, no should-panic or ignored tests (check the error; never hide a test), every test
+//! SECURITY.md names exists, nothing cites a document outside the repository, every decision
+//! `D<n>` cited is defined in `docs/compatibility.md`, and every relative Markdown link resolves.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,10 +27,17 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn tracked_text_files() -> Vec<PathBuf> {
     let root = workspace_root();
     let mut files = Vec::new();
-    for top in ["crates", "xtask", "fixtures", "fuzz"] {
+    for top in ["crates", "xtask", "fixtures", "fuzz", "docs"] {
         files_under(&root.join(top), &mut files);
     }
-    for file in ["README.md", "ARCHITECTURE.md", "SECURITY.md", "Cargo.toml"] {
+    for file in [
+        "README.md",
+        "ARCHITECTURE.md",
+        "SECURITY.md",
+        "CHANGELOG.md",
+        "CONTRIBUTING.md",
+        "Cargo.toml",
+    ] {
         files.push(root.join(file));
     }
     files.retain(|path| {
@@ -151,4 +159,194 @@ fn security_md_names_only_tests_that_exist() {
 fn references_are_read_from_backticks() {
     let text = "see `crates/a.rs::b` and `fixtures/x.toml`, not `cargo xtask` or `c`";
     assert_eq!(references(text), ["crates/a.rs::b", "fixtures/x.toml"]);
+}
+
+/// Every file git tracks, as paths under the workspace root; the tidy rules about citations read
+/// these, whatever their extension.
+fn git_tracked_files() -> Vec<PathBuf> {
+    let root = workspace_root();
+    let output = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&root)
+        .output()
+        .expect("git ls-files runs");
+    assert!(output.status.success(), "git ls-files failed");
+    output
+        .stdout
+        .split(|byte| *byte == 0)
+        .filter(|name| !name.is_empty())
+        .map(|name| root.join(String::from_utf8_lossy(name).as_ref()))
+        .filter(|path| path.is_file())
+        .collect()
+}
+
+/// The citations of documents that live outside the repository, assembled so this file does not
+/// hold them.
+fn outside_citations() -> [String; 4] {
+    [
+        ["shared", "/"].concat(),
+        ["hasura-", "semantics.md"].concat(),
+        ["CONTRACT", ".md"].concat(),
+        ["semantics", " §"].concat(),
+    ]
+}
+
+#[test]
+fn nothing_cites_a_document_outside_the_repository() {
+    let patterns = outside_citations();
+    let mut offenders = Vec::new();
+    for path in git_tracked_files() {
+        let Ok(text) = fs::read_to_string(&path) else { continue };
+        for (number, line) in text.lines().enumerate() {
+            if let Some(pattern) = patterns.iter().find(|pattern| line.contains(pattern.as_str())) {
+                offenders.push(format!("{}:{}: {pattern}", path.display(), number + 1));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "cite docs/ instead (docs/compatibility.md, docs/server.md, docs/errors.md):\n{}",
+        offenders.join("\n")
+    );
+}
+
+/// The decision numbers `D<n>` a text cites: a `D` and digits, not inside a longer word.
+fn decisions_cited(text: &str) -> Vec<u32> {
+    let bytes = text.as_bytes();
+    let is_word = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_';
+    let mut cited = Vec::new();
+    for (at, _) in text.match_indices('D') {
+        if at > 0 && is_word(bytes[at - 1]) {
+            continue;
+        }
+        let digits = bytes[at + 1..].iter().take_while(|byte| byte.is_ascii_digit()).count();
+        let end = at + 1 + digits;
+        if digits == 0 || bytes.get(end).is_some_and(|byte| is_word(*byte)) {
+            continue;
+        }
+        if let Ok(number) = text[at + 1..end].parse() {
+            cited.push(number);
+        }
+    }
+    cited
+}
+
+#[test]
+fn every_decision_cited_is_defined() {
+    let root = workspace_root();
+    let compatibility = fs::read_to_string(root.join("docs/compatibility.md")).unwrap_or_default();
+    let defined: Vec<u32> = compatibility
+        .lines()
+        .filter_map(|line| line.strip_prefix("### D"))
+        .filter_map(|number| number.trim().parse().ok())
+        .collect();
+    assert!((1..=21).all(|number| defined.contains(&number)), "defined: {defined:?}");
+    let mut undefined = Vec::new();
+    for path in tracked_text_files() {
+        if path.starts_with(root.join("fixtures/keys")) {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        for (number, line) in text.lines().enumerate() {
+            for decision in decisions_cited(line) {
+                if !defined.contains(&decision) {
+                    undefined.push(format!("{}:{}: D{decision}", path.display(), number + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        undefined.is_empty(),
+        "decisions docs/compatibility.md does not define:\n{}",
+        undefined.join("\n")
+    );
+}
+
+#[test]
+fn decisions_are_read_as_whole_words() {
+    assert_eq!(decisions_cited("D1, D19 and (D6); not PD2, D3x, D_4 or D"), [1, 19, 6]);
+}
+
+/// The targets of a Markdown text's inline links, `[text](target)`, outside code.
+fn link_targets(text: &str) -> Vec<&str> {
+    let mut targets = Vec::new();
+    let mut in_fence = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        }
+        if in_fence || line.starts_with("    ") {
+            continue;
+        }
+        let outside_code: Vec<&str> = line.split('`').step_by(2).collect();
+        for part in outside_code {
+            for (at, _) in part.match_indices("](") {
+                if let Some(end) = part[at + 2..].find(')') {
+                    targets.push(&part[at + 2..at + 2 + end]);
+                }
+            }
+        }
+    }
+    targets
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+fn anchors_of(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| line.starts_with('#'))
+        .map(|line| anchor(line.trim_start_matches('#')))
+        .collect()
+}
+
+#[test]
+fn every_relative_markdown_link_resolves() {
+    let mut broken = Vec::new();
+    for path in git_tracked_files() {
+        if path.extension().is_none_or(|ext| ext != "md") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        for target in link_targets(&text) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (file, fragment) = target.split_once('#').unwrap_or((target, ""));
+            let resolved = if file.is_empty() {
+                path.clone()
+            } else {
+                path.parent().map_or_else(PathBuf::new, Path::to_path_buf).join(file)
+            };
+            if !resolved.exists() {
+                broken.push(format!("{}: {target} (no such file)", path.display()));
+                continue;
+            }
+            let is_markdown = resolved.extension().is_some_and(|ext| ext == "md");
+            if !fragment.is_empty() && is_markdown {
+                let anchors = anchors_of(&fs::read_to_string(&resolved).unwrap_or_default());
+                if !anchors.iter().any(|anchor| anchor == fragment) {
+                    broken.push(format!("{}: {target} (no such heading)", path.display()));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn links_and_anchors_are_read_as_github_does() {
+    let text = "See [a](docs/a.md#b-c) and `[not](x)`.\n\n```\n[no](y)\n```\n    [no](z)\n";
+    assert_eq!(link_targets(text), ["docs/a.md#b-c"]);
+    assert_eq!(anchor(" Who the caller is"), "who-the-caller-is");
+    assert_eq!(anchor(" `jwtgate serve --demo`"), "jwtgate-serve---demo");
+    assert_eq!(anchor(" D2 in detail: the rules, made exact"), "d2-in-detail-the-rules-made-exact");
 }
