@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: the gate, step by step, with a closing `N passed, N failed` line.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, ExitCode, Stdio};
 use std::thread;
@@ -60,8 +61,111 @@ struct StepResult {
     failed: u64,
 }
 
+/// A program the gate needs beyond Rust itself, how to tell it is there and how to get it.
+struct Tool {
+    name: &'static str,
+    needed_by: &'static str,
+    install: &'static str,
+    probe: Probe,
+}
+
+/// How to tell a tool is installed.
+enum Probe {
+    /// `cargo <args>` succeeds.
+    Cargo(&'static [&'static str]),
+    /// A program of this name is on `PATH` or at one of these paths.
+    Program(&'static str, &'static [&'static str]),
+}
+
+const TOOLS: [Tool; 8] = [
+    Tool {
+        name: "rustfmt",
+        needed_by: "the format step",
+        install: "rustup component add rustfmt",
+        probe: Probe::Cargo(&["fmt", "--version"]),
+    },
+    Tool {
+        name: "clippy",
+        needed_by: "the clippy step",
+        install: "rustup component add clippy",
+        probe: Probe::Cargo(&["clippy", "--version"]),
+    },
+    Tool {
+        name: "cargo-nextest",
+        needed_by: "the tests step",
+        install: "cargo install cargo-nextest --locked",
+        probe: Probe::Cargo(&["nextest", "--version"]),
+    },
+    Tool {
+        name: "nginx",
+        needed_by: "the server tests (a real nginx in front of jwtgate)",
+        install: "sudo apt-get install nginx",
+        probe: Probe::Program("nginx", &["/usr/sbin/nginx"]),
+    },
+    Tool {
+        name: "curl",
+        needed_by: "the server tests (the demo's curl command)",
+        install: "sudo apt-get install curl",
+        probe: Probe::Program("curl", &[]),
+    },
+    Tool {
+        name: "valgrind",
+        needed_by: "the bench gate (instruction counts)",
+        install: "sudo apt-get install valgrind",
+        probe: Probe::Program("valgrind", &[]),
+    },
+    Tool {
+        name: "the nightly toolchain",
+        needed_by: "the fuzz step",
+        install: "rustup toolchain install nightly --profile minimal",
+        probe: Probe::Cargo(&["+nightly", "--version"]),
+    },
+    Tool {
+        name: "cargo-fuzz",
+        needed_by: "the fuzz step",
+        install: "cargo install cargo-fuzz --locked",
+        probe: Probe::Cargo(&["fuzz", "--version"]),
+    },
+];
+
+fn installed(cargo: &str, probe: &Probe) -> bool {
+    let succeeds = |command: &mut Command| {
+        command.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    };
+    match probe {
+        Probe::Cargo(args) => succeeds(Command::new(cargo).args(*args)),
+        Probe::Program(name, paths) => {
+            let on_path = std::env::var_os("PATH").is_some_and(|path| {
+                std::env::split_paths(&path).any(|dir| dir.join(name).is_file())
+            });
+            on_path || paths.iter().any(|path| std::path::Path::new(path).is_file())
+        }
+    }
+}
+
+/// What to tell someone whose machine lacks `missing`, or nothing when it lacks nothing.
+fn missing_tools_report(missing: &[&Tool]) -> Option<String> {
+    if missing.is_empty() {
+        return None;
+    }
+    let mut report = String::from("cargo xtask ci needs what this machine lacks:\n");
+    for tool in missing {
+        let _ = writeln!(report, "  - {}, for {}: {}", tool.name, tool.needed_by, tool.install);
+    }
+    report.push_str(
+        "`bash .ci/run` installs all of them (the Debian packages with apt-get) and then runs \
+         the gate.",
+    );
+    Some(report)
+}
+
 pub(crate) fn run() -> ExitCode {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let missing: Vec<&Tool> = TOOLS.iter().filter(|tool| !installed(&cargo, &tool.probe)).collect();
+    if let Some(report) = missing_tools_report(&missing) {
+        eprintln!("{report}");
+        return ExitCode::FAILURE;
+    }
     let mut passed = 0;
     let mut failed = 0;
     let mut broken_steps = Vec::new();
@@ -159,7 +263,21 @@ fn parse_counts(line: &str) -> Option<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_counts;
+    use super::{TOOLS, missing_tools_report, parse_counts};
+
+    #[test]
+    fn a_machine_without_the_tools_is_told_each_and_how_to_install_it() {
+        assert_eq!(missing_tools_report(&[]), None);
+        let everything: Vec<_> = TOOLS.iter().collect();
+        let report = missing_tools_report(&everything).unwrap_or_default();
+        for tool in &TOOLS {
+            assert!(report.contains(tool.name) && report.contains(tool.install), "{report}");
+        }
+        for install in ["apt-get install nginx", "apt-get install valgrind", "toolchain install"] {
+            assert!(report.contains(install), "{report}");
+        }
+        assert!(report.contains("bash .ci/run"));
+    }
 
     #[test]
     fn reads_nextest_and_libtest_summaries() {
