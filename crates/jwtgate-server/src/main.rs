@@ -1,6 +1,6 @@
 //! `jwtgate`: a Hasura auth webhook and forward-auth target that verifies JWTs exactly as Hasura
 //! GraphQL Engine v2 does. Thin glue over `jwtgate-core`; the outside behaviour is
-//! its contract (flags, variables, endpoints and answers, summarised in the README).
+//! its contract (flags, variables, endpoints and answers) is docs/server.md.
 
 mod cli;
 mod demo;

@@ -1,5 +1,5 @@
 //! A real nginx in front of an upstream, asking jwtgate with `auth_request` (the configuration
-//! the README documents). `.ci/run` installs nginx.
+//! docs/server.md documents). `.ci/run` installs nginx.
 
 use std::fs;
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::support::{Server, hs256_secret, send, token};
 
-/// The nginx configuration of the README, with this test's ports and prefix.
+/// The nginx configuration of docs/server.md, with this test's ports and prefix.
 fn config(prefix: &Path, listen: SocketAddr, jwtgate: SocketAddr, upstream: SocketAddr) -> String {
     let prefix = prefix.display();
     format!(
