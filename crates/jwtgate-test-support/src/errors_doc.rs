@@ -98,7 +98,7 @@ fn cells(line: &str) -> Vec<String> {
     cells
 }
 
-/// The first code span of a cell, as CommonMark reads it: opened by a run of backticks, closed by
+/// The first code span of a cell, as `CommonMark` reads it: opened by a run of backticks, closed by
 /// the next run of the same length (so ``` ``a `b` c`` ``` holds backticks), one space stripped
 /// from each end when both are there.
 fn first_code_span(cell: &str) -> String {

@@ -142,6 +142,9 @@ fn every_webhook_body_error_is_in_docs_errors_md() {
     assert_documented("Webhook body errors", &reasons);
 }
 
+/// Arguments and environment of one run of the binary.
+type Invocation<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+
 /// Every start-up and usage error a test can provoke has its row; the one it cannot (TLS set-up
 /// failing) is checked to be in the table by its text.
 #[test]
@@ -151,7 +154,7 @@ fn every_startup_and_usage_error_is_in_docs_errors_md() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let unreachable = format!(r#"{{"jwk_url": "http://127.0.0.1:{closed}/jwks"}}"#);
     let secret = hs256_secret();
-    let runs: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    let runs: Vec<Invocation<'_>> = vec![
         (vec!["serve"], vec![]),
         (vec!["serve", "--jwt-secret", &secret, "--port", "abc"], vec![]),
         (vec!["serve", "--jwt-secret", &secret, "--max-connections", "0"], vec![]),
