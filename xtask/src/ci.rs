@@ -71,8 +71,10 @@ struct Tool {
 
 /// How to tell a tool is installed.
 enum Probe {
-    /// `cargo <args>` succeeds.
+    /// `cargo <args>` succeeds, with the workspace's toolchain.
     Cargo(&'static [&'static str]),
+    /// `cargo +nightly <args>` succeeds.
+    Nightly(&'static [&'static str]),
     /// A program of this name is on `PATH` or at one of these paths.
     Program(&'static str, &'static [&'static str]),
 }
@@ -118,13 +120,13 @@ const TOOLS: [Tool; 8] = [
         name: "the nightly toolchain",
         needed_by: "the fuzz step",
         install: "rustup toolchain install nightly --profile minimal",
-        probe: Probe::Cargo(&["+nightly", "--version"]),
+        probe: Probe::Nightly(&["--version"]),
     },
     Tool {
         name: "cargo-fuzz",
         needed_by: "the fuzz step",
         install: "cargo install cargo-fuzz --locked",
-        probe: Probe::Cargo(&["fuzz", "--version"]),
+        probe: Probe::Nightly(&["fuzz", "--version"]),
     },
 ];
 
@@ -134,6 +136,7 @@ fn installed(cargo: &str, probe: &Probe) -> bool {
     };
     match probe {
         Probe::Cargo(args) => succeeds(Command::new(cargo).args(*args)),
+        Probe::Nightly(args) => succeeds(crate::fuzz::nightly_cargo().args(*args)),
         Probe::Program(name, paths) => {
             let on_path = std::env::var_os("PATH").is_some_and(|path| {
                 std::env::split_paths(&path).any(|dir| dir.join(name).is_file())

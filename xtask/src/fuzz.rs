@@ -181,14 +181,21 @@ fn check_toolchain(toolchain: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo +nightly fuzz` in `fuzz/`.
-fn nightly_fuzz(fuzz_dir: &Path) -> Command {
+/// `cargo +nightly` through rustup's proxy on `PATH`.
+pub(crate) fn nightly_cargo() -> Command {
     let mut command = Command::new("cargo");
-    command.args([format!("+{TOOLCHAIN}").as_str(), "fuzz"]).current_dir(fuzz_dir);
+    command.arg(format!("+{TOOLCHAIN}"));
     // The workspace's cargo sets these for xtask; the nightly cargo must pick its own.
     for variable in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN", "CARGO_MANIFEST_DIR"] {
         command.env_remove(variable);
     }
+    command
+}
+
+/// `cargo +nightly fuzz` in `fuzz/`.
+fn nightly_fuzz(fuzz_dir: &Path) -> Command {
+    let mut command = nightly_cargo();
+    command.arg("fuzz").current_dir(fuzz_dir);
     command
 }
 
