@@ -186,6 +186,18 @@ pub fn assert_documented(heading: &str, errors: &[Rendered]) {
     );
 }
 
+/// Checks that the examples a test renders reach every variant of an enum: `variants` are the
+/// indices an exhaustive `match` gives the examples, `count` how many variants there are.
+///
+/// # Panics
+/// Naming the first variant without an example.
+pub fn assert_every_variant(name: &str, variants: impl IntoIterator<Item = usize>, count: usize) {
+    let seen: Vec<usize> = variants.into_iter().collect();
+    if let Some(missing) = (0..count).find(|variant| !seen.contains(variant)) {
+        panic!("{name} variant {missing} has no example");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{matches, table_in};

@@ -1,6 +1,6 @@
 //! `docs/errors.md` lists every configuration error exactly.
 
-use jwtgate_test_support::errors_doc::{Rendered, assert_documented};
+use jwtgate_test_support::errors_doc::{Rendered, assert_documented, assert_every_variant};
 
 use super::ConfigErrorKind as Kind;
 use crate::json_type::{JsonType, ShapeError};
@@ -127,14 +127,13 @@ fn shape_variant(error: &ShapeError) -> usize {
 #[test]
 fn every_variant_has_an_example() {
     let errors = every_error();
-    let covers = |seen: Vec<usize>, count: usize| (0..count).all(|variant| seen.contains(&variant));
-    assert!(covers(errors.iter().map(kind_variant).collect(), 17));
-    assert!(covers(every_key_error().iter().map(key_variant).collect(), 6));
-    assert!(covers(every_pem_error().iter().map(pem_variant).collect(), 8));
+    assert_every_variant("ConfigErrorKind", errors.iter().map(kind_variant), 17);
+    assert_every_variant("KeyError", every_key_error().iter().map(key_variant), 6);
+    assert_every_variant("PemError", every_pem_error().iter().map(pem_variant), 8);
     let urls = errors.iter().filter_map(|e| if let Kind::JwkUrl(u) = e { Some(u) } else { None });
-    assert!(covers(urls.map(url_variant).collect(), 2));
+    assert_every_variant("JwkUrlError", urls.map(url_variant), 2);
     let shapes = errors.iter().filter_map(|e| if let Kind::Shape(s) = e { Some(s) } else { None });
-    assert!(covers(shapes.map(shape_variant).collect(), 2));
+    assert_every_variant("ShapeError", shapes.map(shape_variant), 2);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use jwtgate_claims::ClaimsSetError;
 use jwtgate_config::json_type::{JsonType, ShapeError};
-use jwtgate_test_support::errors_doc::{Rendered, assert_documented};
+use jwtgate_test_support::errors_doc::{Rendered, assert_documented, assert_every_variant};
 
 use super::{AuthError, JwsDecodeError, JwtError};
 
@@ -95,27 +95,19 @@ fn decode_variant(error: &JwsDecodeError) -> usize {
 #[test]
 fn every_variant_has_an_example() {
     let errors = every_error();
-    let mut auth: Vec<usize> = errors.iter().map(auth_variant).collect();
-    auth.push(auth_variant(&AuthError::Claims(jwtgate_claims::ClaimsError::RoleNotAllowed)));
-    let jwt: Vec<usize> = errors
-        .iter()
-        .filter_map(|error| if let AuthError::Jwt(jwt) = error { Some(jwt) } else { None })
-        .map(jwt_variant)
-        .collect();
-    let decode: Vec<usize> = errors
-        .iter()
-        .filter_map(|error| match error {
-            AuthError::Jwt(JwtError::JsonDecode(decode)) => Some(decode_variant(decode)),
-            _ => None,
-        })
-        .collect();
-    for (name, seen, count) in
-        [("AuthError", auth, 6), ("JwtError", jwt, 13), ("JwsDecodeError", decode, 8)]
-    {
-        for variant in 0..count {
-            assert!(seen.contains(&variant), "{name} variant {variant} has no example");
-        }
-    }
+    let claims = AuthError::Claims(jwtgate_claims::ClaimsError::RoleNotAllowed);
+    let auth = errors.iter().chain([&claims]).map(auth_variant);
+    assert_every_variant("AuthError", auth, 6);
+    let jwt = errors.iter().filter_map(|error| match error {
+        AuthError::Jwt(jwt) => Some(jwt_variant(jwt)),
+        _ => None,
+    });
+    assert_every_variant("JwtError", jwt, 13);
+    let decode = errors.iter().filter_map(|error| match error {
+        AuthError::Jwt(JwtError::JsonDecode(decode)) => Some(decode_variant(decode)),
+        _ => None,
+    });
+    assert_every_variant("JwsDecodeError", decode, 8);
 }
 
 #[test]
