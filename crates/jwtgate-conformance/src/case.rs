@@ -13,7 +13,7 @@ use std::path::Path;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use jwtgate_test_support::keys::{TestKey, jwks};
+use jwtgate_test_support::keys::{self, TestKey, jwks};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -122,7 +122,8 @@ pub struct JwksResponse {
     /// `count` copies of one fixture key, kids `filler-0` ... , before `keys`.
     pub filler: Option<Filler>,
     /// Keys as `fixture-key:kid`, or `fixture-key:kid:{JSON members}` to add members such as
-    /// `use` or `alg`.
+    /// `use` or `alg`; in the members, `{{x5c:NAME}}`, `{{x5t:NAME}}` and `{{x5t#S256:NAME}}`
+    /// stand for the certificate of fixture key NAME and its thumbprints.
     #[serde(default)]
     pub keys: Vec<String>,
     /// Raw JWK objects (JSON text) added after `keys`: unusable keys, odd shapes.
@@ -157,9 +158,10 @@ impl JwksResponse {
             let (kid, members) =
                 rest.split_once(':').map_or((rest, None), |(kid, members)| (kid, Some(members)));
             let mut jwk = TestKey::load(name).jwk_with_kid(kid);
-            let members: serde_json::Map<String, Value> = members
-                .map_or_else(serde_json::Map::new, |text| {
-                    serde_json::from_str(text).expect("key members are a JSON object")
+            let members: serde_json::Map<String, Value> =
+                members.map_or_else(serde_json::Map::new, |text| {
+                    serde_json::from_str(&expand_certificates(text))
+                        .expect("key members are a JSON object")
                 });
             if let Some(object) = jwk.as_object_mut() {
                 object.extend(members);
@@ -170,6 +172,29 @@ impl JwksResponse {
         keys.extend(self.extra_keys.iter().filter_map(|raw| serde_json::from_str(raw).ok()));
         jwks(&keys)
     }
+}
+
+/// Replaces `{{x5c:NAME}}` with the standard base64 DER of `fixtures/keys/NAME.cert.pem`, and
+/// `{{x5t:NAME}}` / `{{x5t#S256:NAME}}` with its SHA-1 / SHA-256 thumbprint, as providers
+/// publish them beside a key.
+fn expand_certificates(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{x5") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").expect("a certificate placeholder ends with }}");
+        let (member, name) = after[..end].split_once(':').expect("{{member:key}}");
+        out.push_str(&match member {
+            "x5c" => keys::x5c_entry(name),
+            "x5t" => keys::x5t(name, false),
+            "x5t#S256" => keys::x5t(name, true),
+            other => panic!("no certificate placeholder {other:?}"),
+        });
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Many copies of one key, to fill a set.

@@ -45,7 +45,8 @@ pub fn fixture_der(file: &str) -> Vec<u8> {
 }
 
 impl TestKey {
-    /// Loads `rsa-2048`, `rsa-1024`, `ec-p256`, `ec-p384`, `ec-p521` or `ed25519`.
+    /// Loads `rsa-2048`, `rsa-2048-next`, `rsa-1024`, `ec-p256`, `ec-p384`, `ec-p521` or
+    /// `ed25519`.
     ///
     /// # Panics
     /// For another name or an unreadable file.
@@ -59,7 +60,7 @@ impl TestKey {
             )
         };
         match name {
-            "rsa-2048" | "rsa-1024" => {
+            "rsa-2048" | "rsa-2048-next" | "rsa-1024" => {
                 Self::Rsa(RsaKeyPair::from_pkcs8(&der).unwrap_or_else(|e| panic!("{name}: {e}")))
             }
             "ec-p256" => ec(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", "ES256"),
@@ -168,6 +169,18 @@ impl TestKey {
 /// The certificate `fixtures/keys/<name>.cert.pem` as an `x5c` entry (standard base64 DER).
 pub fn x5c_entry(name: &str) -> String {
     STANDARD.encode(fixture_der(&format!("{name}.cert.pem")))
+}
+
+/// The `x5t` (SHA-1) or, with `sha256`, the `x5t#S256` thumbprint of the certificate
+/// `fixtures/keys/<name>.cert.pem`, base64url as a JWK carries it.
+pub fn x5t(name: &str, sha256: bool) -> String {
+    let algorithm = if sha256 {
+        &aws_lc_rs::digest::SHA256
+    } else {
+        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY
+    };
+    URL_SAFE_NO_PAD
+        .encode(aws_lc_rs::digest::digest(algorithm, &fixture_der(&format!("{name}.cert.pem"))))
 }
 
 /// A JWKS document holding these JWKs.
