@@ -1,7 +1,8 @@
 //! Tree-wide rules, checked as ordinary tests: every module documents itself, no trailing
 //! whitespace, no should-panic or ignored tests (check the error; never hide a test), every test
 //! SECURITY.md names exists, nothing cites a document outside the repository, every decision
-//! `D<n>` cited is defined in `docs/compatibility.md`, and every relative Markdown link resolves.
+//! `D<n>` cited is defined in `docs/compatibility.md`, every relative Markdown link resolves, and
+//! every provider recipe and trap case is linked from the document that explains it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -349,4 +350,39 @@ fn links_and_anchors_are_read_as_github_does() {
     assert_eq!(anchor(" Who the caller is"), "who-the-caller-is");
     assert_eq!(anchor(" `jwtgate serve --demo`"), "jwtgate-serve---demo");
     assert_eq!(anchor(" D2 in detail: the rules, made exact"), "d2-in-detail-the-rules-made-exact");
+}
+
+/// Provider recipes are explained in `docs/configuration.md`, traps in `docs/troubleshooting.md`:
+/// each `recipe-*` and `trap-*` fixture is linked from its document, so no case goes unexplained.
+#[test]
+fn every_recipe_and_trap_case_is_linked_from_its_document() {
+    let root = workspace_root();
+    let linked = |document: &str| -> Vec<PathBuf> {
+        let text = fs::read_to_string(root.join(document)).unwrap_or_default();
+        link_targets(&text)
+            .into_iter()
+            .map(|target| root.join("docs").join(target.split('#').next().unwrap_or(target)))
+            .filter_map(|path| path.canonicalize().ok())
+            .collect()
+    };
+    let (recipes, traps) = (linked("docs/configuration.md"), linked("docs/troubleshooting.md"));
+    let mut unlinked = Vec::new();
+    for path in git_tracked_files() {
+        let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
+        let Some(name) = name.filter(|name| name.ends_with(".toml")) else { continue };
+        if !path.starts_with(root.join("fixtures")) {
+            continue;
+        }
+        let (links, document) = if name.starts_with("recipe-") {
+            (&recipes, "docs/configuration.md")
+        } else if name.starts_with("trap-") {
+            (&traps, "docs/troubleshooting.md")
+        } else {
+            continue;
+        };
+        if !path.canonicalize().is_ok_and(|path| links.contains(&path)) {
+            unlinked.push(format!("{}: not linked from {document}", path.display()));
+        }
+    }
+    assert!(unlinked.is_empty(), "explain each case in its document:\n{}", unlinked.join("\n"));
 }
