@@ -368,11 +368,12 @@ fn every_recipe_and_trap_case_is_linked_from_its_document() {
     let (recipes, traps) = (linked("docs/configuration.md"), linked("docs/troubleshooting.md"));
     let mut unlinked = Vec::new();
     for path in git_tracked_files() {
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
-        let Some(name) = name.filter(|name| name.ends_with(".toml")) else { continue };
-        if !path.starts_with(root.join("fixtures")) {
+        if path.extension().is_none_or(|ext| ext != "toml")
+            || !path.starts_with(root.join("fixtures"))
+        {
             continue;
         }
+        let name = path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default();
         let (links, document) = if name.starts_with("recipe-") {
             (&recipes, "docs/configuration.md")
         } else if name.starts_with("trap-") {
