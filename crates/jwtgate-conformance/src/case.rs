@@ -178,21 +178,29 @@ impl JwksResponse {
 /// `{{x5t:NAME}}` / `{{x5t#S256:NAME}}` with its SHA-1 / SHA-256 thumbprint, as providers
 /// publish them beside a key.
 fn expand_certificates(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{x5") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find("}}").expect("a certificate placeholder ends with }}");
-        let (member, name) = after[..end].split_once(':').expect("{{member:key}}");
+    replace_placeholders(text, "x5", |inner| {
+        let (member, name) = inner.split_once(':').expect("{{member:key}}");
         let value = match member {
             "x5c" => Some(keys::x5c_entry(name)),
             "x5t" => Some(keys::x5t(name, false)),
             "x5t#S256" => Some(keys::x5t(name, true)),
             _ => None,
         };
-        out.push_str(&value.expect("a certificate placeholder is x5c, x5t or x5t#S256"));
-        rest = &after[end + 2..];
+        value.expect("a certificate placeholder is x5c, x5t or x5t#S256")
+    })
+}
+
+/// Replaces each `{{<prefix>...}}` in `text` with `render` of what stands between the braces.
+fn replace_placeholders(text: &str, prefix: &str, render: impl Fn(&str) -> String) -> String {
+    let opening = format!("{{{{{prefix}");
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(&opening) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").unwrap_or(after.len());
+        out.push_str(&render(&after[..end]));
+        rest = after.get(end + 2..).unwrap_or_default();
     }
     out.push_str(rest);
     out
@@ -276,23 +284,7 @@ impl Case {
 
 /// Replaces `{{now}}`, `{{now+N}}` and `{{now-N}}` with seconds since the epoch.
 pub fn expand_now(text: &str, now: u64) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{now") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 5..];
-        let end = after.find("}}").unwrap_or(after.len());
-        let offset = &after[..end];
-        let value = match offset.split_at_checked(1) {
-            Some(("+", n)) => now + n.parse::<u64>().unwrap_or(0),
-            Some(("-", n)) => now - n.parse::<u64>().unwrap_or(0),
-            _ => now,
-        };
-        out.push_str(&value.to_string());
-        rest = after.get(end + 2..).unwrap_or_default();
-    }
-    out.push_str(rest);
-    out
+    replace_placeholders(text, "now", |inner| relative(inner, now).unwrap_or(now).to_string())
 }
 
 /// `now+N` / `now-N` / `now` as seconds.
