@@ -69,19 +69,30 @@ pub fn send(
 
 /// Sends raw request bytes and parses the answer.
 pub fn send_raw(address: SocketAddr, request: &[u8]) -> HttpResponse {
+    let raw = exchange(address, request);
+    parse_response(&raw)
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&raw)))
+}
+
+/// Sends raw request bytes; `None` when the server closed the connection without answering (as it
+/// does to a connection beyond `--max-connections`).
+pub fn try_send_raw(address: SocketAddr, request: &[u8]) -> Option<HttpResponse> {
+    parse_response(&exchange(address, request))
+}
+
+fn exchange(address: SocketAddr, request: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect(address).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     // The server may answer and close before reading all of an oversized request.
     let _ = stream.write_all(request);
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    parse_response(&raw)
+    raw
 }
 
-fn parse_response(raw: &[u8]) -> HttpResponse {
+fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
     let text = String::from_utf8_lossy(raw);
-    let (head, body) =
-        text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no response head in {text:?}"));
+    let (head, body) = text.split_once("\r\n\r\n")?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap();
     let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
@@ -89,5 +100,5 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
         .collect();
-    HttpResponse { status, headers, body: body.to_owned() }
+    Some(HttpResponse { status, headers, body: body.to_owned() })
 }
