@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jwtgate_test_support::corpus::{sign, sign_with_header};
-use jwtgate_test_support::http::try_send_raw;
 use jwtgate_test_support::keys::{TestKey, jwks};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{SECRET, Server, claims, hs256_secret, runtime, token};
+use crate::support::{SECRET, Server, claims, hs256_secret, runtime, token, try_send_raw};
 
 /// The real clock: these tests watch a running server's timeouts.
 #[expect(clippy::disallowed_methods, reason = "the server's timeouts run on the real clock")]

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use jwtgate_test_support::corpus::{TYPICAL_EXP, sign};
-pub(crate) use jwtgate_test_support::http::{HttpResponse, send, send_raw};
+pub(crate) use jwtgate_test_support::http::{HttpResponse, send, send_raw, try_send_raw};
 use jwtgate_test_support::keys::TestKey;
 use serde_json::{Value, json};
 
