@@ -7,12 +7,16 @@
 //! `Display` and `status()` are Hasura's code, Hasura's message and jwtgate's HTTP status (401).
 //! Nothing here reads the clock: `now` is passed in.
 
+mod answer;
 mod authenticator;
+mod cache;
 mod error;
 mod extract;
 mod token;
+mod verify;
 
-pub use authenticator::{
-    Authenticated, Authenticator, AuthenticatorConfig, CacheStats, Caller, DEFAULT_TOKEN_CACHE_SIZE,
-};
+pub use answer::{Authenticated, Caller};
+pub use authenticator::{Authenticator, AuthenticatorConfig, DEFAULT_TOKEN_CACHE_SIZE, Outcome};
+pub use cache::CacheStats;
 pub use error::{AuthError, JwsDecodeError, JwtError, MAX_TOKEN_BYTES};
+pub use jwtgate_jwks::{FixedKeySet, JwkSet, KeySet, Refetch};

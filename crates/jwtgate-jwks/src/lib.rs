@@ -24,14 +24,20 @@
 
 mod key_set;
 pub mod refresh;
+mod source;
 
 #[cfg(feature = "fetch")]
 mod fetch;
 
 pub use key_set::{Jwk, JwkSet, JwksError, MAX_USABLE_KEYS, SkipReason, SkippedKey};
+pub use source::{FixedKeySet, KeySet, Refetch};
 
 #[cfg(feature = "fetch")]
-pub use fetch::*;
+pub use fetch::{
+    Clock, Fetch, FetchAttempt, FetchError, FetchSettings, FetchedResponse, HttpFetcher,
+    JwksHandle, JwksOptions, JwksStatus, ManualClock, NextFetchAt, SpawnError, SystemClock,
+    TlsError, TransportError, Trigger,
+};
 
 #[cfg(all(test, feature = "fetch"))]
 mod errors_doc_tests;

@@ -8,5 +8,5 @@ mod app;
 mod metrics;
 mod render;
 
-pub use app::{App, BodyTimedOut};
+pub use app::{App, BodyTimedOut, MetricsError};
 pub use render::Body;

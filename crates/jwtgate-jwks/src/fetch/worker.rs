@@ -1,36 +1,46 @@
 //! One background task per `jwk_url`: fetch, swap the key set in, schedule the next fetch.
 
 use std::fmt;
-use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arc_swap::{ArcSwap, Guard};
+use arc_swap::ArcSwap;
 use http::{HeaderMap, StatusCode};
 use jwtgate_config::JwkUrl;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::clock::{Clock, SystemClock};
-use super::http::{Fetch, FetchSettings, HttpFetcher, TransportError};
+use super::http::{Fetch, FetchSettings, HttpFetcher, TlsError, TransportError};
 use crate::key_set::{JwkSet, JwksError};
 use crate::refresh::{self, NextFetch};
+use crate::source::{KeySet, Refetch};
 
 /// Skipped keys of one fetch named in the log; the rest are counted in one line.
 const LOGGED_SKIPS: usize = 10;
-/// Settings of a key set fetcher.
+/// Settings of a key set fetcher. Start from `default()` and set what differs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct JwksOptions {
     /// Timeouts and limits of each fetch.
     pub fetch: FetchSettings,
-    /// The least time between two refetches started by unknown `kid`s (D6: 30 s).
+    /// The least time between two refetches started by unknown `kid`s
+    /// ([`Self::DEFAULT_KID_REFETCH_INTERVAL`] by default).
     pub kid_refetch_interval: Duration,
+}
+
+impl JwksOptions {
+    /// The default least time between two refetches started by unknown `kid`s: 30 s (D6).
+    pub const DEFAULT_KID_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
 }
 
 impl Default for JwksOptions {
     fn default() -> Self {
-        Self { fetch: FetchSettings::default(), kid_refetch_interval: Duration::from_secs(30) }
+        Self {
+            fetch: FetchSettings::default(),
+            kid_refetch_interval: Self::DEFAULT_KID_REFETCH_INTERVAL,
+        }
     }
 }
 
@@ -55,8 +65,21 @@ pub enum FetchError {
     },
 }
 
+/// Why a fetcher did not start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// Called outside a tokio runtime: the fetcher runs as a tokio task.
+    #[error("no tokio runtime: a key set fetcher runs as a task of the current tokio runtime")]
+    NoRuntime,
+    /// The TLS set-up failed.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
 /// What started a fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Trigger {
     /// The first fetch, at start.
     Startup,
@@ -68,6 +91,7 @@ pub enum Trigger {
 
 /// One completed fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FetchAttempt {
     /// When the response (or the failure) arrived.
     pub at: SystemTime,
@@ -79,6 +103,7 @@ pub struct FetchAttempt {
 
 /// The next fetch, as scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NextFetchAt {
     /// At this time.
     At(SystemTime),
@@ -88,6 +113,7 @@ pub enum NextFetchAt {
 
 /// A fetcher's state, for `/readyz`, metrics and logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JwksStatus {
     /// The URL, redacted.
     pub url: String,
@@ -105,17 +131,6 @@ pub struct JwksStatus {
     pub fetches_ok: u64,
     /// Failed fetches so far.
     pub fetches_failed: u64,
-}
-
-/// The current key set, borrowed without locking.
-pub struct CurrentKeys(Guard<Arc<JwkSet>>);
-
-impl Deref for CurrentKeys {
-    type Target = JwkSet;
-
-    fn deref(&self) -> &JwkSet {
-        &self.0
-    }
 }
 
 struct Shared {
@@ -142,7 +157,7 @@ impl Drop for AbortOnDrop {
 
 /// A running fetcher for one `jwk_url`. Cloning is cheap; the task stops with the last clone.
 ///
-/// Readers take the current set with [`JwksHandle::keys`], an atomic load that never waits. A
+/// Readers take the current set with [`KeySet::current`], an atomic load that never waits. A
 /// failed fetch keeps the last good set; the first set fetched is kept (D5).
 #[derive(Clone)]
 pub struct JwksHandle {
@@ -157,19 +172,22 @@ impl fmt::Debug for JwksHandle {
 }
 
 impl JwksHandle {
-    /// Starts fetching `url` over HTTP(S) on the system clock. Needs a tokio runtime.
-    pub fn spawn(url: JwkUrl, options: &JwksOptions) -> Result<Self, rustls::Error> {
+    /// Starts fetching `url` over HTTP(S) on the system clock, as a task of the current tokio
+    /// runtime.
+    pub fn spawn(url: JwkUrl, options: &JwksOptions) -> Result<Self, SpawnError> {
         let fetcher = HttpFetcher::new(&url, options.fetch.clone())?;
-        Ok(Self::spawn_with(url, fetcher, SystemClock, options))
+        Self::spawn_with(url, fetcher, SystemClock, options)
     }
 
-    /// Starts fetching with any fetcher and clock (tests, simulations). Needs a tokio runtime.
+    /// Starts fetching with any fetcher and clock (tests, simulations), as a task of the
+    /// current tokio runtime.
     pub fn spawn_with<F: Fetch, C: Clock>(
         url: JwkUrl,
         fetcher: F,
         clock: C,
         options: &JwksOptions,
-    ) -> Self {
+    ) -> Result<Self, SpawnError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| SpawnError::NoRuntime)?;
         let status = JwksStatus {
             url: url.redacted().to_owned(),
             keys: 0,
@@ -191,23 +209,13 @@ impl JwksHandle {
             last_kid_refetch_ms: AtomicU64::new(0),
             kid_refetch_interval: options.kid_refetch_interval,
         });
-        let task = tokio::spawn(run(Arc::clone(&shared), fetcher, clock));
-        Self { shared, _task: Arc::new(AbortOnDrop(task)) }
+        let task = runtime.spawn(run(Arc::clone(&shared), fetcher, clock));
+        Ok(Self { shared, _task: Arc::new(AbortOnDrop(task)) })
     }
 
     /// The URL this fetcher serves.
     pub fn url(&self) -> &JwkUrl {
         &self.shared.url
-    }
-
-    /// The current key set (empty until the first successful fetch).
-    pub fn keys(&self) -> CurrentKeys {
-        CurrentKeys(self.shared.keys.load())
-    }
-
-    /// A number that changes whenever the key set is replaced (for caches of verdicts).
-    pub fn generation(&self) -> u64 {
-        self.shared.generation.load(Ordering::Acquire)
     }
 
     /// A snapshot of the fetcher's state.
@@ -222,13 +230,13 @@ impl JwksHandle {
         let _ = attempts.wait_for(|&done| done >= count).await;
     }
 
-    /// Called for a token whose `kid` matches no key of the set (D6): starts one background
-    /// refetch unless a fetch is in flight or a kid-triggered refetch started less than the
-    /// configured interval before `now`. Returns whether it started one. Never waits.
-    pub fn refetch_for_unknown_kid(&self, now: SystemTime) -> bool {
+    /// Starts one background refetch for an unknown `kid` (D6) unless a fetch is in flight or a
+    /// kid-triggered refetch started less than the configured interval before `now`. Returns
+    /// whether a fetch is now under way (started here or already in flight).
+    fn refetch_for_unknown_kid(&self, now: SystemTime) -> bool {
         let shared = &self.shared;
         if shared.fetch_in_flight.load(Ordering::Acquire) {
-            return false;
+            return true;
         }
         let now_ms = now
             .duration_since(UNIX_EPOCH)
@@ -246,10 +254,37 @@ impl JwksHandle {
             .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            return false;
+            // Another request started it a moment ago.
+            return true;
         }
         shared.kid_refetch.notify_one();
         true
+    }
+}
+
+impl KeySet for JwksHandle {
+    fn current(&self) -> Arc<JwkSet> {
+        self.shared.keys.load_full()
+    }
+
+    fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// Starts one background refetch unless a fetch is in flight or a kid-triggered refetch
+    /// started less than [`JwksOptions::kid_refetch_interval`] before `now` (D6). The answer is
+    /// pending while a fetch is under way, and completes with the next completed attempt.
+    fn request_refetch(&self, _kid: &str, now: SystemTime) -> Refetch {
+        // Subscribed before asking, so an attempt that completes in between is not missed.
+        let mut attempts = self.shared.attempts.subscribe();
+        let completed = *attempts.borrow_and_update();
+        if !self.refetch_for_unknown_kid(now) {
+            return Refetch::none();
+        }
+        Refetch::pending(async move {
+            // An error means the task is gone; there is nothing more to wait for.
+            let _ = attempts.wait_for(|&done| done > completed).await;
+        })
     }
 }
 
