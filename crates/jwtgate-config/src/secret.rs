@@ -19,6 +19,7 @@ const REDACTED: &str = "<redacted>";
 
 /// Where a secret's verification keys come from.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum KeySource {
     /// `type` + `key`: one key, decoded at configuration time.
     Key {

@@ -130,7 +130,7 @@ impl Authenticator {
             .map(|secret| {
                 let key_set = match secret.key_source() {
                     KeySource::JwkUrl(url) => key_set(url),
-                    KeySource::Key { .. } => None,
+                    _ => None,
                 };
                 ConfiguredSecret {
                     location: locations.index_of(secret.location()),

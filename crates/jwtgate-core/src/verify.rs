@@ -169,8 +169,9 @@ fn check_signature<W: Waiting>(
             return Ok(());
         }
         (KeySource::Key { .. }, _) => return Err(JwtError::InvalidSignature.into()),
-        (KeySource::JwkUrl(_), Some(key_set)) => key_set,
-        (KeySource::JwkUrl(_), None) => return Err(JwtError::NoUsableKeys.into()),
+        // Every other source is a key set, held by the authenticator when one was given.
+        (_, Some(key_set)) => key_set,
+        (_, None) => return Err(JwtError::NoUsableKeys.into()),
     };
     let set = key_set.current();
     let kid = token.kid.as_deref();
