@@ -37,7 +37,7 @@ fn code_spans(line: &str) -> impl Iterator<Item = &str> {
     line.split('`').skip(1).step_by(2)
 }
 
-/// The dependency lines under each `### \`crates/<name>\`` or `### \`xtask\`` heading.
+/// The dependency lines under each `crates/<name>` or `xtask` heading (a `### ` line).
 fn declared(architecture: &str, members: &BTreeSet<String>) -> BTreeMap<String, Declared> {
     let mut crates: BTreeMap<String, Declared> = BTreeMap::new();
     let mut current: Option<String> = None;
