@@ -110,34 +110,7 @@ pub fn prepare(name: &str) -> Prepared {
     let mut config = AuthenticatorConfig::new(vec![secret]);
     config.token_cache_size = if cache_hit { 16 } else { 0 };
     let now = UNIX_EPOCH + Duration::from_secs(corpus::NOW);
-    let runtime = scenario.jwks.as_ref().map(|_| {
-        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime")
-    });
-    let mut key_sets = Vec::new();
-    let authenticator = match (&runtime, &scenario.jwks) {
-        (Some(runtime), Some(document)) => {
-            let body = Bytes::from(document.clone());
-            let authenticator = runtime.block_on(async {
-                Authenticator::new(config, |url| {
-                    let fetcher = FixedSet(body.clone());
-                    let handle = JwksHandle::spawn_with(
-                        url.clone(),
-                        fetcher,
-                        ManualClock::new(now),
-                        &JwksOptions::default(),
-                    )
-                    .expect("inside a runtime");
-                    key_sets.push(handle.clone());
-                    Some(Arc::new(handle) as Arc<dyn KeySet>)
-                })
-            });
-            for key_set in &key_sets {
-                runtime.block_on(key_set.wait_for_attempts(1));
-            }
-            authenticator
-        }
-        _ => Authenticator::new(config, |_| None),
-    };
+    let (authenticator, key_sets, runtime) = authenticator(config, scenario.jwks.as_deref(), now);
     let mut headers = HeaderMap::new();
     if let Some(role) = scenario.role {
         headers.insert("x-hasura-role", HeaderValue::from_static(role));
@@ -169,6 +142,41 @@ pub fn prepare(name: &str) -> Prepared {
         assert_eq!(prepared.run(), 200, "the webhook answers 200 for the typical token");
     }
     prepared
+}
+
+/// The authenticator of a scenario; a `jwk_url` scenario's key set is served by a fetcher on a
+/// runtime of its own, fetched once before this returns.
+#[expect(clippy::expect_used, reason = "a broken corpus must stop the measurement")]
+fn authenticator(
+    config: AuthenticatorConfig,
+    jwks: Option<&str>,
+    now: SystemTime,
+) -> (Authenticator, Vec<JwksHandle>, Option<tokio::runtime::Runtime>) {
+    let Some(document) = jwks else {
+        return (Authenticator::new(config, |_| None), Vec::new(), None);
+    };
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+    let body = Bytes::from(document.to_owned());
+    let mut key_sets = Vec::new();
+    let authenticator = runtime.block_on(async {
+        Authenticator::new(config, |url| {
+            let fetcher = FixedSet(body.clone());
+            let handle = JwksHandle::spawn_with(
+                url.clone(),
+                fetcher,
+                ManualClock::new(now),
+                &JwksOptions::default(),
+            )
+            .expect("inside a runtime");
+            key_sets.push(handle.clone());
+            Some(Arc::new(handle) as Arc<dyn KeySet>)
+        })
+    });
+    for key_set in &key_sets {
+        runtime.block_on(key_set.wait_for_attempts(1));
+    }
+    (authenticator, key_sets, Some(runtime))
 }
 
 /// `unauthorized_role_10000_variables`: the session is built from every `x-hasura-*` header.

@@ -73,6 +73,7 @@ impl Provider {
 }
 
 /// Runs a case in process at its fixed `now`.
+#[expect(clippy::too_many_lines, reason = "one scripted case, step by step")]
 pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     let now = case.now();
     let start = UNIX_EPOCH + Duration::from_secs(now);
@@ -225,6 +226,7 @@ impl Drop for Running {
 }
 
 /// Runs a case against the real binary over HTTP; token times follow the real clock.
+#[expect(clippy::too_many_lines, reason = "one scripted session with the binary, step by step")]
 pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
     #[expect(clippy::disallowed_methods, reason = "the server driver follows the real clock")]
     let now =

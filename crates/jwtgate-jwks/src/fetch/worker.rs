@@ -288,13 +288,80 @@ impl KeySet for JwksHandle {
     }
 }
 
+/// The schedule the fetch loop keeps between fetches.
+#[derive(Default)]
+struct Schedule {
+    /// When the next timed fetch is due; `None`: only an unknown `kid` fetches again.
+    deadline: Option<SystemTime>,
+    consecutive_failures: u32,
+    /// Whether a success scheduled a timed refresh; rule 5 of D2 reads it.
+    refreshing: bool,
+}
+
+impl Schedule {
+    /// A good set arrived at `now` with these headers (D2).
+    fn succeeded(&mut self, headers: &HeaderMap, now: SystemTime) -> refresh::Decision {
+        let decision = refresh::after_success(headers, now, self.refreshing);
+        self.refreshing = matches!(decision.next, NextFetch::After(_));
+        self.deadline = match decision.next {
+            NextFetch::After(delay) => Some(now + delay),
+            NextFetch::Never => None,
+        };
+        self.consecutive_failures = 0;
+        decision
+    }
+
+    /// A fetch started by `trigger` failed at `now`: back off, except that a failed
+    /// kid-triggered refetch changes neither keys nor schedule (D6).
+    fn failed(&mut self, trigger: Trigger, now: SystemTime) {
+        if trigger != Trigger::UnknownKid {
+            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+            self.deadline = Some(now + refresh::after_failure(self.consecutive_failures));
+        }
+    }
+}
+
+impl Shared {
+    /// Swaps a good set in and records it.
+    fn install(&self, set: JwkSet, decision: &refresh::Decision, now: SystemTime) -> usize {
+        // A hostile or huge set must not flood the log: the first few skips are named, the
+        // rest counted.
+        for skipped in set.skipped().iter().take(LOGGED_SKIPS) {
+            tracing::warn!(url = %self.url, %skipped, "skipping unusable JWK");
+        }
+        if let Some(more) = set.skipped().len().checked_sub(LOGGED_SKIPS).filter(|&n| n > 0) {
+            tracing::warn!(url = %self.url, more, "skipping more unusable JWKs");
+        }
+        tracing::info!(
+            url = %self.url, keys = set.len(), rule = ?decision.rule,
+            next = ?decision.next, "JWKS fetched"
+        );
+        let (count, skipped) = (set.len(), set.skipped().len());
+        self.keys.store(Arc::new(set));
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        status.keys = count;
+        status.skipped = skipped;
+        status.last_success = Some(now);
+        status.fetches_ok += 1;
+        count
+    }
+
+    /// Records a completed attempt and the next fetch it leaves scheduled.
+    fn record(&self, attempt: FetchAttempt, deadline: Option<SystemTime>) {
+        let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        if attempt.outcome.is_err() {
+            status.fetches_failed += 1;
+        }
+        status.last_attempt = Some(attempt);
+        status.next_fetch = Some(deadline.map_or(NextFetchAt::Never, NextFetchAt::At));
+    }
+}
+
 /// The fetch loop. Runs until the last handle is dropped.
 async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
     let mut trigger = Trigger::Startup;
-    let mut deadline: Option<SystemTime> = None;
-    let mut consecutive_failures = 0_u32;
-    // Whether a success scheduled a timed refresh; rule 5 of D2 reads it.
-    let mut refreshing = false;
+    let mut schedule = Schedule::default();
     loop {
         shared.fetch_in_flight.store(true, Ordering::Release);
         tracing::info!(url = %shared.url, ?trigger, "fetching JWKS");
@@ -302,57 +369,21 @@ async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
         let now = clock.now();
         let outcome = match result {
             Ok((set, headers)) => {
-                let decision = refresh::after_success(&headers, now, refreshing);
-                refreshing = matches!(decision.next, NextFetch::After(_));
-                deadline = match decision.next {
-                    NextFetch::After(delay) => Some(now + delay),
-                    NextFetch::Never => None,
-                };
-                consecutive_failures = 0;
-                // A hostile or huge set must not flood the log: the first few skips are
-                // named, the rest counted.
-                for skipped in set.skipped().iter().take(LOGGED_SKIPS) {
-                    tracing::warn!(url = %shared.url, %skipped, "skipping unusable JWK");
-                }
-                if let Some(more) = set.skipped().len().checked_sub(LOGGED_SKIPS).filter(|&n| n > 0)
-                {
-                    tracing::warn!(url = %shared.url, more, "skipping more unusable JWKs");
-                }
-                tracing::info!(
-                    url = %shared.url, keys = set.len(), rule = ?decision.rule,
-                    next = ?decision.next, "JWKS fetched"
-                );
-                let count = set.len();
-                let skipped = set.skipped().len();
-                shared.keys.store(Arc::new(set));
-                shared.generation.fetch_add(1, Ordering::AcqRel);
-                let mut status = shared.status.lock().unwrap_or_else(PoisonError::into_inner);
-                status.keys = count;
-                status.skipped = skipped;
-                status.last_success = Some(now);
-                status.fetches_ok += 1;
-                Ok(count)
+                let decision = schedule.succeeded(&headers, now);
+                Ok(shared.install(set, &decision, now))
             }
             Err(error) => {
-                // A failed kid-triggered refetch changes neither keys nor schedule (D6).
-                if trigger != Trigger::UnknownKid {
-                    consecutive_failures = consecutive_failures.saturating_add(1);
-                    deadline = Some(now + refresh::after_failure(consecutive_failures));
-                }
+                schedule.failed(trigger, now);
                 tracing::warn!(url = %shared.url, %error, "JWKS fetch failed; keeping the last good keys");
-                shared.status.lock().unwrap_or_else(PoisonError::into_inner).fetches_failed += 1;
                 Err(error)
             }
         };
-        {
-            let mut status = shared.status.lock().unwrap_or_else(PoisonError::into_inner);
-            status.last_attempt = Some(FetchAttempt { at: now, trigger, outcome });
-            status.next_fetch = Some(deadline.map_or(NextFetchAt::Never, NextFetchAt::At));
-        }
+        shared.record(FetchAttempt { at: now, trigger, outcome }, schedule.deadline);
         // The sleep is armed before the attempt is announced, so whoever waits for the attempt
         // sees the next fetch already scheduled on the clock.
-        let sleep =
-            deadline.map(|at| clock.sleep(at.duration_since(clock.now()).unwrap_or_default()));
+        let sleep = schedule
+            .deadline
+            .map(|at| clock.sleep(at.duration_since(clock.now()).unwrap_or_default()));
         shared.fetch_in_flight.store(false, Ordering::Release);
         shared.attempts.send_modify(|done| *done += 1);
 
