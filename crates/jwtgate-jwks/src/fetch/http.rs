@@ -244,7 +244,7 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
 /// supports.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("cannot set up TLS: {0}")]
-pub struct TlsError(rustls::Error);
+pub struct TlsError(pub(crate) rustls::Error);
 
 /// rustls with aws-lc-rs, trusting the system roots, or the Mozilla roots when there are none.
 /// Loading the system store reads files, so it happens once per process.
