@@ -80,6 +80,15 @@ fn actual(metadata: &Value, members: &BTreeSet<String>) -> BTreeMap<String, BTre
         .collect()
 }
 
+/// `cargo metadata` of the workspace, its members' names, and ARCHITECTURE.md.
+fn workspace() -> (Value, BTreeSet<String>, String) {
+    let args = ["metadata", "--format-version", "1", "--no-deps", "--locked"];
+    let metadata: Value = serde_json::from_str(&cargo(&args)).unwrap();
+    let members = members(&metadata);
+    let architecture = fs::read_to_string(workspace_root().join("ARCHITECTURE.md")).unwrap();
+    (metadata, members, architecture)
+}
+
 fn members(metadata: &Value) -> BTreeSet<String> {
     let packages = metadata["packages"].as_array().unwrap();
     packages.iter().map(|package| package["name"].as_str().unwrap().to_owned()).collect()
@@ -87,16 +96,7 @@ fn members(metadata: &Value) -> BTreeSet<String> {
 
 #[test]
 fn every_crate_depends_on_exactly_the_crates_architecture_md_names() {
-    let metadata: Value = serde_json::from_str(&cargo(&[
-        "metadata",
-        "--format-version",
-        "1",
-        "--no-deps",
-        "--locked",
-    ]))
-    .unwrap();
-    let members = members(&metadata);
-    let architecture = fs::read_to_string(workspace_root().join("ARCHITECTURE.md")).unwrap();
+    let (metadata, members, architecture) = workspace();
     let declared = declared(&architecture, &members);
     let mut problems = Vec::new();
     for (name, dependencies) in actual(&metadata, &members) {
@@ -113,16 +113,7 @@ fn every_crate_depends_on_exactly_the_crates_architecture_md_names() {
 
 #[test]
 fn nothing_a_crate_must_never_depend_on_is_in_its_tree() {
-    let metadata: Value = serde_json::from_str(&cargo(&[
-        "metadata",
-        "--format-version",
-        "1",
-        "--no-deps",
-        "--locked",
-    ]))
-    .unwrap();
-    let members = members(&metadata);
-    let architecture = fs::read_to_string(workspace_root().join("ARCHITECTURE.md")).unwrap();
+    let (_, members, architecture) = workspace();
     let mut checked = 0;
     for (name, entry) in declared(&architecture, &members) {
         if entry.never.is_empty() {
