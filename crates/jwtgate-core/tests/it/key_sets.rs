@@ -19,9 +19,8 @@ use crate::support::{Script, bearer, claims, mint_with_header, now, session_of};
 
 fn authenticator(key_set: &Arc<dyn KeySet>) -> Authenticator {
     let secret = parse_jwt_secret(r#"{"jwk_url": "https://keys.example/jwks"}"#).unwrap();
-    let mut config = AuthenticatorConfig::new(vec![secret]);
-    config.token_cache_size = 0;
-    Authenticator::new(config, |_| Some(Arc::clone(key_set)))
+    // The default configuration, verified-token cache included: an answer to wait is never cached.
+    Authenticator::new(AuthenticatorConfig::new(vec![secret]), |_| Some(Arc::clone(key_set)))
 }
 
 fn token(key: &TestKey, alg: &str, kid: &str) -> HeaderMap {
