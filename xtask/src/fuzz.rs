@@ -63,6 +63,10 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the task's steps in order: seeds, build, then each target"
+)]
 fn fuzz(args: &[String]) -> Result<bool, String> {
     let options = parse(args)?;
     let root = workspace_root();

@@ -35,6 +35,7 @@ pub(crate) fn run() -> ExitCode {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "the measurement's steps in order")]
 fn measure() -> Result<(), String> {
     if Command::new("wrk").arg("--version").output().is_err() {
         return Err("wrk is needed (apt-get install wrk)".to_owned());

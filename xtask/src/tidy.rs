@@ -1,4 +1,5 @@
-//! Tree-wide rules, checked as ordinary tests: every module documents itself, no trailing
+//! Tree-wide rules, checked as ordinary tests: every module documents itself (a published
+//! crate with its README, next to its licence files), no trailing
 //! whitespace, no should-panic or ignored tests (check the error; never hide a test), every test
 //! SECURITY.md names exists, nothing cites a document outside the repository, every decision
 //! `D<n>` cited is defined in `docs/compatibility.md`, every relative Markdown link resolves, and
@@ -54,11 +55,44 @@ fn every_rust_module_has_a_doc_comment() {
         .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
         .filter(|path| {
             let text = fs::read_to_string(path).unwrap_or_default();
-            !text.trim_start().starts_with("//!")
+            let text = text.trim_start();
+            !text.starts_with("//!") && !text.starts_with(README_AS_CRATE_DOCS)
         })
         .map(|path| path.display().to_string())
         .collect();
     assert!(missing.is_empty(), "start these files with a `//!` line:\n{}", missing.join("\n"));
+}
+
+/// The first line of a published crate's `lib.rs`: its README is its documentation, so the
+/// README's examples run as doc tests.
+const README_AS_CRATE_DOCS: &str = "#![doc = include_str!(\"../README.md\")]";
+
+#[test]
+fn every_published_crate_documents_itself_with_its_readme_and_ships_its_licences() {
+    let mut problems = Vec::new();
+    let crates = fs::read_dir(workspace_root().join("crates")).into_iter().flatten().flatten();
+    for entry in crates {
+        let dir = entry.path();
+        let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+        if manifest.is_empty() || manifest.contains("publish = false") {
+            continue;
+        }
+        let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap_or_default();
+        if !lib.starts_with(README_AS_CRATE_DOCS) {
+            problems.push(format!(
+                "{}: src/lib.rs does not start with {README_AS_CRATE_DOCS}",
+                dir.display()
+            ));
+        }
+        for file in ["README.md", "LICENSE-APACHE", "LICENSE-MIT"] {
+            let same_as_root = file == "README.md"
+                || fs::read(dir.join(file)).ok() == fs::read(workspace_root().join(file)).ok();
+            if !dir.join(file).is_file() || !same_as_root {
+                problems.push(format!("{}: no {file} (the workspace's)", dir.display()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]

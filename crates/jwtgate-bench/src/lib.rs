@@ -12,7 +12,9 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use jwtgate_config::parse_jwt_secret;
 use jwtgate_core::{AuthError, Authenticated, Authenticator, AuthenticatorConfig};
-use jwtgate_jwks::{Fetch, FetchedResponse, JwksHandle, JwksOptions, ManualClock, TransportError};
+use jwtgate_jwks::{
+    Fetch, FetchedResponse, JwksHandle, JwksOptions, KeySet, ManualClock, TransportError,
+};
 use jwtgate_test_support::corpus::{self, Expected, Scenario};
 
 /// Scenarios beside the corpus's token ones: from its `hs256` one, a repeated request answered
@@ -32,7 +34,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// What a scenario runs.
 enum Target {
-    /// `Authenticator::authenticate`.
+    /// `Authenticator::authenticate_now`, the server's path.
     Library(Authenticator),
     /// The server's header mode: authentication, rendering and metrics.
     Webhook(jwtgate_server::App),
@@ -55,12 +57,12 @@ impl Prepared {
     pub fn run(&self) -> u16 {
         match &self.target {
             Target::Library(authenticator) => {
-                match authenticator.authenticate(&self.headers, self.now) {
+                match authenticator.authenticate_now(&self.headers, self.now) {
                     Ok(answer) => {
                         drop(answer);
                         200
                     }
-                    Err(error) => error.status(),
+                    Err(error) => error.status().as_u16(),
                 }
             }
             Target::Webhook(app) => app.authenticate(&self.headers).status().as_u16(),
@@ -74,7 +76,7 @@ impl Prepared {
             Target::Webhook(app) => app.authenticator(),
         };
         let result: Result<Arc<Authenticated>, AuthError> =
-            authenticator.authenticate(&self.headers, self.now);
+            authenticator.authenticate_now(&self.headers, self.now);
         result.map(|answer| answer.session().role().to_owned()).map_err(|error| error.to_string())
     }
 }
@@ -84,11 +86,7 @@ struct FixedSet(Bytes);
 
 impl Fetch for FixedSet {
     async fn fetch(&self) -> Result<FetchedResponse, TransportError> {
-        Ok(FetchedResponse {
-            status: StatusCode::OK,
-            headers: HeaderMap::new(),
-            body: self.0.clone(),
-        })
+        Ok(FetchedResponse::new(StatusCode::OK, HeaderMap::new(), self.0.clone()))
     }
 }
 
@@ -109,36 +107,10 @@ pub fn prepare(name: &str) -> Prepared {
         .find(|scenario| scenario.name == lookup)
         .unwrap_or_else(|| panic!("no scenario {name}; known: {:?}", names()));
     let secret = parse_jwt_secret(&scenario.secret.to_string()).expect("corpus secrets are valid");
-    let config = AuthenticatorConfig {
-        secrets: vec![secret],
-        token_cache_size: if cache_hit { 16 } else { 0 },
-        ..AuthenticatorConfig::default()
-    };
+    let mut config = AuthenticatorConfig::new(vec![secret]);
+    config.token_cache_size = if cache_hit { 16 } else { 0 };
     let now = UNIX_EPOCH + Duration::from_secs(corpus::NOW);
-    let runtime = scenario.jwks.as_ref().map(|_| {
-        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime")
-    });
-    let authenticator = match (&runtime, &scenario.jwks) {
-        (Some(runtime), Some(document)) => {
-            let body = Bytes::from(document.clone());
-            let authenticator = runtime.block_on(async {
-                Authenticator::new(config, |url| {
-                    let fetcher = FixedSet(body.clone());
-                    Some(JwksHandle::spawn_with(
-                        url.clone(),
-                        fetcher,
-                        ManualClock::new(now),
-                        &JwksOptions::default(),
-                    ))
-                })
-            });
-            for key_set in authenticator.key_sets() {
-                runtime.block_on(key_set.wait_for_attempts(1));
-            }
-            authenticator
-        }
-        _ => Authenticator::new(config, |_| None),
-    };
+    let (authenticator, key_sets, runtime) = authenticator(config, scenario.jwks.as_deref(), now);
     let mut headers = HeaderMap::new();
     if let Some(role) = scenario.role {
         headers.insert("x-hasura-role", HeaderValue::from_static(role));
@@ -147,7 +119,7 @@ pub fn prepare(name: &str) -> Prepared {
         HeaderValue::from_str(&format!("Bearer {}", scenario.token)).expect("tokens are ASCII");
     headers.insert(http::header::AUTHORIZATION, authorization);
     let (name, target) = if webhook {
-        let app = jwtgate_server::App::new(authenticator).expect("metrics register");
+        let app = jwtgate_server::App::new(authenticator, key_sets).expect("metrics register");
         ("webhook_get_in_process", Target::Webhook(app))
     } else if cache_hit {
         ("cache_hit", Target::Library(authenticator))
@@ -172,15 +144,50 @@ pub fn prepare(name: &str) -> Prepared {
     prepared
 }
 
+/// The authenticator of a scenario; a `jwk_url` scenario's key set is served by a fetcher on a
+/// runtime of its own, fetched once before this returns.
+#[expect(clippy::expect_used, reason = "a broken corpus must stop the measurement")]
+fn authenticator(
+    config: AuthenticatorConfig,
+    jwks: Option<&str>,
+    now: SystemTime,
+) -> (Authenticator, Vec<JwksHandle>, Option<tokio::runtime::Runtime>) {
+    let Some(document) = jwks else {
+        return (Authenticator::new(config, |_| None), Vec::new(), None);
+    };
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+    let body = Bytes::from(document.to_owned());
+    let mut key_sets = Vec::new();
+    let authenticator = runtime.block_on(async {
+        Authenticator::new(config, |url| {
+            let fetcher = FixedSet(body.clone());
+            let handle = JwksHandle::spawn_with(
+                url.clone(),
+                fetcher,
+                ManualClock::new(now),
+                &JwksOptions::default(),
+            )
+            .expect("inside a runtime");
+            key_sets.push(handle.clone());
+            Some(Arc::new(handle) as Arc<dyn KeySet>)
+        })
+    });
+    for key_set in &key_sets {
+        runtime.block_on(key_set.wait_for_attempts(1));
+    }
+    (authenticator, key_sets, Some(runtime))
+}
+
 /// `unauthorized_role_10000_variables`: the session is built from every `x-hasura-*` header.
 #[expect(clippy::expect_used, reason = "a broken corpus must stop the measurement")]
 fn prepare_many_variables() -> Prepared {
     let secret = format!(r#"{{"type": "HS256", "key": "{}"}}"#, corpus::HS256_SECRET);
-    let config = AuthenticatorConfig {
-        secrets: vec![parse_jwt_secret(&secret).expect("corpus secrets are valid")],
-        unauthorized_role: Some("anonymous".to_owned()),
-        ..AuthenticatorConfig::default()
-    };
+    let mut config = AuthenticatorConfig::new(vec![
+        parse_jwt_secret(&secret).expect("corpus secrets are valid"),
+    ]);
+    config.unauthorized_role = Some("anonymous".to_owned());
+    config.token_cache_size = 0;
     let authenticator = Authenticator::new(config, |_| None);
     let mut headers = HeaderMap::new();
     // Reversed, so the names do not arrive sorted.
@@ -190,7 +197,7 @@ fn prepare_many_variables() -> Prepared {
         headers.insert(name, HeaderValue::from(index));
     }
     let now = UNIX_EPOCH + Duration::from_secs(corpus::NOW);
-    let answer = authenticator.authenticate(&headers, now).expect("a session");
+    let answer = authenticator.authenticate_now(&headers, now).expect("a session");
     assert_eq!(answer.session().role(), "anonymous");
     assert_eq!(answer.session().variables().count(), MANY_VARIABLES + 1);
     Prepared {

@@ -15,7 +15,7 @@ pub(crate) fn resolve(
     role_header: Option<&str>,
 ) -> Result<Session, ClaimsError> {
     let whole = claims.to_value();
-    let find = |path: &jwtgate_config::JsonPath| path.query().query(&whole).first();
+    let find = |path: &jwtgate_config::JsonPath| path.select(&whole);
 
     let allowed_roles = match &map.allowed_roles {
         ClaimValue::Literal(roles) => roles.clone(),

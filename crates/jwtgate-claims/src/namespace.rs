@@ -34,7 +34,7 @@ pub(crate) fn resolve(
         }
         Namespace::Path(path) => {
             let unregistered = claims.unregistered_value();
-            let found = path.query().query(&unregistered).first().ok_or_else(|| {
+            let found = path.select(&unregistered).ok_or_else(|| {
                 ClaimsError::NamespacePathNotFound { path: path.hasura_display().to_owned() }
             })?;
             from_value(found, format, path, role_header)

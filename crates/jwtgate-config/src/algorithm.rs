@@ -6,6 +6,7 @@ use std::fmt;
 ///
 /// `ES256K` is not listed: no key of jwtgate's can verify it (docs/compatibility.md 3.2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// HMAC with SHA-256.
     Hs256,
@@ -94,6 +95,7 @@ impl fmt::Display for Algorithm {
 /// As in Hasura, the type chooses how `key` is read (an HMAC secret or a PEM public key) and the
 /// minimum HMAC length; it does not pin the token's `alg` (docs/compatibility.md 1.3.4, D15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KeyType {
     /// `HS256`: HMAC secret of at least 32 bytes.
     Hs256,

@@ -51,6 +51,7 @@ impl ClaimsFormat {
 
 /// A `claims_map` (docs/compatibility.md 4.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClaimsMap {
     /// `x-hasura-allowed-roles`: a list of non-empty role names.
     pub allowed_roles: ClaimValue<Vec<String>>,

@@ -8,6 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
+use serde_json::Value;
 use unicode_general_category::{GeneralCategory, get_general_category};
 
 /// The largest array index RFC 9535 (and I-JSON) can express: 2^53 - 1.
@@ -27,6 +28,7 @@ pub enum PathStep {
 #[error(
     "{input}. Accept letters, digits, underscore (_) or hyphen (-) only. Use quotes enclosed in bracket ([\"...\"]) if there is any special character"
 )]
+#[non_exhaustive]
 pub struct JsonPathError {
     /// The path as given.
     pub input: String,
@@ -83,9 +85,10 @@ impl JsonPath {
         &self.rfc9535
     }
 
-    /// The compiled `serde_json_path` query.
-    pub fn query(&self) -> &serde_json_path::JsonPath {
-        &self.query
+    /// The value the path selects in `value`, if any: a Hasura path names one member or
+    /// element at each step, so it selects at most one.
+    pub fn select<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        self.query.query(value).first()
     }
 }
 

@@ -23,6 +23,7 @@ const RSA_MAX_BITS: u32 = 8192;
 
 /// An elliptic curve jwtgate verifies ECDSA signatures on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EcCurve {
     /// NIST P-256 (`ES256`).
     P256,
@@ -47,6 +48,15 @@ impl EcCurve {
         [Self::P256, Self::P384, Self::P521].into_iter().find(|curve| curve.name() == name)
     }
 
+    /// The byte length of a coordinate on this curve (a JWK's `x` and `y`, padded).
+    pub fn coordinate_len(self) -> usize {
+        match self {
+            Self::P256 => 32,
+            Self::P384 => 48,
+            Self::P521 => 66,
+        }
+    }
+
     fn algorithm(self) -> (Algorithm, &'static signature::EcdsaVerificationAlgorithm) {
         match self {
             Self::P256 => (Algorithm::Es256, &signature::ECDSA_P256_SHA256_FIXED),
@@ -58,6 +68,7 @@ impl EcCurve {
 
 /// What kind of key a [`VerifyingKey`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KeyKind {
     /// A shared HMAC secret of `len` bytes.
     Hmac {

@@ -1,31 +1,4 @@
-//! Hasura-compatible JWT secret configuration.
-//!
-//! Reads the JSON of `HASURA_GRAPHQL_JWT_SECRET` (one secret) or `HASURA_GRAPHQL_JWT_SECRETS`
-//! (a list) exactly as Hasura GraphQL Engine v2 does, with Hasura's error messages, into typed,
-//! validated values. Keys are decoded once, here, into [`VerifyingKey`]s that verify signatures
-//! without parsing anything again; JSON paths are parsed once into [`JsonPath`]s.
-//!
-//! This crate does no IO and reads no clock or environment.
-//!
-//! # Example
-//!
-//! ```
-//! use jwtgate_config::{Algorithm, KeySource, TokenLocation, parse_jwt_secret};
-//!
-//! let secret = parse_jwt_secret(
-//!     r#"{"type": "HS256", "key": "an-hmac-secret-of-at-least-32-bytes!"}"#,
-//! )?;
-//! let KeySource::Key { key, .. } = secret.key_source() else { unreachable!() };
-//! assert!(key.supports(Algorithm::Hs256));
-//! assert_eq!(secret.location(), &TokenLocation::Authorization);
-//!
-//! let error = parse_jwt_secret(r#"{"type": "HS256", "key": "short"}"#).unwrap_err();
-//! assert_eq!(
-//!     error.to_string(),
-//!     "jwt_secret.key: Invalid JWK: Key size too small; should be atleast 32 characters"
-//! );
-//! # Ok::<(), jwtgate_config::ConfigError>(())
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod algorithm;
 mod claims;

@@ -19,6 +19,7 @@ const REDACTED: &str = "<redacted>";
 
 /// Where a secret's verification keys come from.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum KeySource {
     /// `type` + `key`: one key, decoded at configuration time.
     Key {
@@ -112,92 +113,103 @@ impl fmt::Debug for JwtSecret {
     }
 }
 
+/// One secret object being read: its members, and the secret errors name.
+struct Members<'a> {
+    object: &'a Map<String, Value>,
+    secret: SecretRef,
+}
+
+impl<'a> Members<'a> {
+    fn fail(&self, field: &str, kind: Kind) -> ConfigError {
+        ConfigError::new(self.secret, field, kind)
+    }
+
+    /// A member that is present and not `null`.
+    fn field(&self, name: &str) -> Option<&'a Value> {
+        self.object.get(name).filter(|value| !value.is_null())
+    }
+
+    /// A member read as aeson's `Text`.
+    fn text(&self, name: &'static str) -> Result<Option<&'a str>, ConfigError> {
+        self.field(name)
+            .map(|value| json_type::text(value).map_err(|e| self.fail(name, e.into())))
+            .transpose()
+    }
+
+    /// `claims_namespace_path`, else `claims_namespace`, else the default; not both.
+    fn namespace(&self, path: Option<&str>, key: Option<&str>) -> Result<Namespace, ConfigError> {
+        match (path, key) {
+            (Some(_), Some(_)) => Err(self.fail("claims_namespace_path", Kind::BothNamespaces)),
+            (Some(path), None) => JsonPath::parse(path)
+                .map(Namespace::Path)
+                .map_err(|e| self.fail("claims_namespace_path", Kind::NamespacePath(e))),
+            (None, Some(key)) => Ok(Namespace::Key(key.to_owned())),
+            (None, None) => Ok(Namespace::Key(DEFAULT_CLAIMS_NAMESPACE.to_owned())),
+        }
+    }
+
+    /// `type` + `key`, or `jwk_url`: exactly one.
+    fn key_source(
+        &self,
+        raw_key: Option<&str>,
+        jwk_url: Option<JwkUrl>,
+    ) -> Result<KeySource, ConfigError> {
+        match (raw_key, jwk_url) {
+            (None, None) => Err(self.fail("key", Kind::NoKeySource)),
+            (Some(_), Some(_)) => Err(self.fail("jwk_url", Kind::BothKeySources)),
+            (None, Some(url)) => Ok(KeySource::JwkUrl(url)),
+            (Some(raw_key), None) => {
+                // Read with aeson's `.:`: `null` is a wrong type here, not an absent member.
+                let type_value = self
+                    .object
+                    .get("type")
+                    .ok_or_else(|| self.fail("type", Kind::MissingKey("type")))?;
+                let type_name =
+                    json_type::text(type_value).map_err(|e| self.fail("type", e.into()))?;
+                let key_type = KeyType::from_name(type_name).ok_or_else(|| {
+                    self.fail("type", Kind::UnsupportedKeyType(type_name.to_owned()))
+                })?;
+                let key = read_key(key_type, raw_key).map_err(|e| self.fail("key", e.into()))?;
+                Ok(KeySource::Key { key_type, key })
+            }
+        }
+    }
+}
+
 /// Reads one secret object; errors carry `secret` and the field.
 pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret, ConfigError> {
-    let fail = |field: &str, kind: Kind| ConfigError::new(secret, field, kind);
     let object = value.as_object().ok_or_else(|| {
-        fail("", json_type::wrong_type("JWTConfig", JsonType::Object, value).into())
+        let error = json_type::wrong_type("JWTConfig", JsonType::Object, value);
+        ConfigError::new(secret, "", error.into())
     })?;
-    let field = |name: &str| object.get(name).filter(|value| !value.is_null());
-    let text = |name: &'static str| -> Result<Option<&str>, ConfigError> {
-        field(name)
-            .map(|value| json_type::text(value).map_err(|e| fail(name, e.into())))
-            .transpose()
-    };
+    let members = Members { object, secret };
 
     // Members are read in Hasura's order, so the first bad one is the one Hasura names.
-    let raw_key = text("key")?;
-    let claims_namespace = text("claims_namespace")?;
-    let claims_namespace_path = text("claims_namespace_path")?;
-    let audience = field("audience").map(|value| read_audience(value, secret)).transpose()?;
-    let issuer = text("issuer")?;
+    let raw_key = members.text("key")?;
+    let claims_namespace = members.text("claims_namespace")?;
+    let claims_namespace_path = members.text("claims_namespace_path")?;
+    let audience = members.field("audience").map(|v| read_audience(v, secret)).transpose()?;
+    let issuer = members.text("issuer")?;
     if issuer.is_some_and(|issuer| !is_string_or_uri(issuer)) {
-        return Err(fail("issuer", Kind::StringOrUri));
+        return Err(members.fail("issuer", Kind::StringOrUri));
     }
-    let jwk_url = text("jwk_url")?
-        .map(|url| JwkUrl::parse(url).map_err(|e| fail("jwk_url", e.into())))
+    let jwk_url = members
+        .text("jwk_url")?
+        .map(|url| JwkUrl::parse(url).map_err(|e| members.fail("jwk_url", e.into())))
         .transpose()?;
-    let format = field("claims_format").map(|value| read_format(value, secret)).transpose()?;
-    let claims_map = field("claims_map").map(|value| read_claims_map(value, secret)).transpose()?;
-    let skew = field("allowed_skew").map(|value| read_skew(value, secret)).transpose()?;
-    let header = field("header").map(|value| read_location(value, secret)).transpose()?;
+    let format = members.field("claims_format").map(|v| read_format(v, secret)).transpose()?;
+    let claims_map = members.field("claims_map").map(|v| read_claims_map(v, secret)).transpose()?;
+    let skew = members.field("allowed_skew").map(|v| read_skew(v, secret)).transpose()?;
+    let header = members.field("header").map(|v| read_location(v, secret)).transpose()?;
 
-    let namespace = match (claims_namespace_path, claims_namespace) {
-        (Some(_), Some(_)) => return Err(fail("claims_namespace_path", Kind::BothNamespaces)),
-        (Some(path), None) => Namespace::Path(
-            JsonPath::parse(path)
-                .map_err(|e| fail("claims_namespace_path", Kind::NamespacePath(e)))?,
-        ),
-        (None, Some(key)) => Namespace::Key(key.to_owned()),
-        (None, None) => Namespace::Key(DEFAULT_CLAIMS_NAMESPACE.to_owned()),
-    };
-    let key_source = match (raw_key, jwk_url) {
-        (None, None) => return Err(fail("key", Kind::NoKeySource)),
-        (Some(_), Some(_)) => return Err(fail("jwk_url", Kind::BothKeySources)),
-        (None, Some(url)) => KeySource::JwkUrl(url),
-        (Some(raw_key), None) => {
-            // Read with aeson's `.:`: `null` is a wrong type here, not an absent member.
-            let type_value =
-                object.get("type").ok_or_else(|| fail("type", Kind::MissingKey("type")))?;
-            let type_name = json_type::text(type_value).map_err(|e| fail("type", e.into()))?;
-            let key_type = KeyType::from_name(type_name)
-                .ok_or_else(|| fail("type", Kind::UnsupportedKeyType(type_name.to_owned())))?;
-            let key = read_key(key_type, raw_key).map_err(|e| fail("key", e.into()))?;
-            KeySource::Key { key_type, key }
-        }
-    };
-
-    let mut canonical = Map::new();
-    match &key_source {
-        KeySource::Key { key_type, .. } => {
-            canonical.insert("type".to_owned(), Value::from(key_type.name()));
-            canonical.insert("key".to_owned(), Value::from(raw_key.unwrap_or_default()));
-        }
-        KeySource::JwkUrl(url) => {
-            canonical.insert("jwk_url".to_owned(), Value::from(url.as_url().as_str()));
-        }
-    }
-    match &namespace {
-        Namespace::Key(key) => {
-            canonical.insert("claims_namespace".to_owned(), Value::from(key.as_str()))
-        }
-        Namespace::Path(path) => {
-            canonical.insert("claims_namespace_path".to_owned(), Value::from(path.as_str()))
-        }
-    };
+    let namespace = members.namespace(claims_namespace_path, claims_namespace)?;
+    let key_source = members.key_source(raw_key, jwk_url)?;
     let format = format.unwrap_or(ClaimsFormat::Json);
-    canonical.insert("claims_format".to_owned(), Value::from(format.name()));
-    for name in ["claims_map", "audience", "issuer"] {
-        if let Some(given) = field(name) {
-            canonical.insert(name.to_owned(), given.clone());
-        }
-    }
     let (allowed_skew, shown_skew) = skew.unwrap_or((0.0, Value::from(0)));
-    canonical.insert("allowed_skew".to_owned(), shown_skew);
     let (location, shown_header) =
         header.unwrap_or_else(|| (TokenLocation::Authorization, json!({"type": "Authorization"})));
-    canonical.insert("header".to_owned(), shown_header);
-
+    let shown = Shown { raw_key, skew: shown_skew, header: shown_header };
+    let canonical = canonical(&members, &key_source, &namespace, format, shown);
     let claims = match claims_map {
         Some(map) => ClaimsSource::Map(map),
         None => ClaimsSource::Namespace { namespace, format },
@@ -211,6 +223,47 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
         location,
         canonical,
     })
+}
+
+/// Values of the normalised form that are shown as given.
+struct Shown<'a> {
+    raw_key: Option<&'a str>,
+    skew: Value,
+    header: Value,
+}
+
+/// The secret as `config check` shows it: every member, defaults filled in.
+fn canonical(
+    members: &Members<'_>,
+    key_source: &KeySource,
+    namespace: &Namespace,
+    format: ClaimsFormat,
+    shown: Shown<'_>,
+) -> Map<String, Value> {
+    let mut canonical = Map::new();
+    match key_source {
+        KeySource::Key { key_type, .. } => {
+            canonical.insert("type".to_owned(), Value::from(key_type.name()));
+            canonical.insert("key".to_owned(), Value::from(shown.raw_key.unwrap_or_default()));
+        }
+        KeySource::JwkUrl(url) => {
+            canonical.insert("jwk_url".to_owned(), Value::from(url.as_url().as_str()));
+        }
+    }
+    let (name, value) = match namespace {
+        Namespace::Key(key) => ("claims_namespace", key.as_str()),
+        Namespace::Path(path) => ("claims_namespace_path", path.as_str()),
+    };
+    canonical.insert(name.to_owned(), Value::from(value));
+    canonical.insert("claims_format".to_owned(), Value::from(format.name()));
+    for name in ["claims_map", "audience", "issuer"] {
+        if let Some(given) = members.field(name) {
+            canonical.insert(name.to_owned(), given.clone());
+        }
+    }
+    canonical.insert("allowed_skew".to_owned(), shown.skew);
+    canonical.insert("header".to_owned(), shown.header);
+    canonical
 }
 
 fn read_key(key_type: KeyType, raw_key: &str) -> Result<VerifyingKey, KeyError> {

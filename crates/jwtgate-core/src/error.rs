@@ -45,8 +45,8 @@ impl AuthError {
     }
 
     /// The HTTP status jwtgate answers with: 401 for every denial (D3).
-    pub fn status(&self) -> u16 {
-        401
+    pub fn status(&self) -> http::StatusCode {
+        http::StatusCode::UNAUTHORIZED
     }
 
     /// Whether a token was presented (the `WWW-Authenticate` header says `invalid_token` then).

@@ -6,7 +6,7 @@ use http::StatusCode;
 use jwtgate_config::KeyError;
 use jwtgate_test_support::errors_doc::{Rendered, assert_documented, assert_every_variant};
 
-use crate::{FetchError, JwksError, SkipReason, TransportError};
+use crate::{FetchError, JwksError, SkipReason, SpawnError, TlsError, TransportError};
 
 fn every_skip_reason() -> Vec<SkipReason> {
     vec![
@@ -80,10 +80,23 @@ fn fetch_variant(error: &FetchError) -> usize {
     }
 }
 
+fn every_spawn_error() -> Vec<SpawnError> {
+    let tls = TlsError(rustls::Error::General("no protocol versions".to_owned()));
+    vec![SpawnError::NoRuntime, tls.into()]
+}
+
+fn spawn_variant(error: &SpawnError) -> usize {
+    match error {
+        SpawnError::NoRuntime => 0,
+        SpawnError::Tls(_) => 1,
+    }
+}
+
 #[test]
 fn every_variant_has_an_example() {
     assert_every_variant("SkipReason", every_skip_reason().iter().map(skip_variant), 17);
     assert_every_variant("FetchError", every_fetch_error().iter().map(fetch_variant), 8);
+    assert_every_variant("SpawnError", every_spawn_error().iter().map(spawn_variant), 2);
 }
 
 #[test]
@@ -94,4 +107,7 @@ fn every_reason_is_in_docs_errors_md() {
     let fetches: Vec<Rendered> =
         every_fetch_error().iter().map(|error| Rendered::plain(error.to_string())).collect();
     assert_documented("Failed fetches", &fetches);
+    let spawns: Vec<Rendered> =
+        every_spawn_error().iter().map(|error| Rendered::plain(error.to_string())).collect();
+    assert_documented("Starting a key set fetcher", &spawns);
 }

@@ -97,6 +97,7 @@ impl fmt::Debug for Jwk {
 
 /// A key of the set that cannot be used, and why (D7: it is skipped, the rest serve).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SkippedKey {
     /// The key's position in the set's `keys` array (0-based).
     pub index: usize,
@@ -390,11 +391,7 @@ fn coordinate(
     curve: EcCurve,
     member: &'static str,
 ) -> Result<Vec<u8>, SkipReason> {
-    let field_len = match curve {
-        EcCurve::P256 => 32,
-        EcCurve::P384 => 48,
-        EcCurve::P521 => 66,
-    };
+    let field_len = curve.coordinate_len();
     let bytes = members.required_bytes(member)?;
     if bytes.len() > field_len {
         return Err(SkipReason::CoordinateTooLong {

@@ -31,6 +31,7 @@ pub const FIRST_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 /// Which rule of D2 decided the next fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Rule {
     /// 1: `no-cache` or `no-store`.
     NoCache,
@@ -57,6 +58,7 @@ pub enum NextFetch {
 
 /// The outcome of [`after_success`]: the next fetch and the rule that chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decision {
     /// When to fetch next.
     pub next: NextFetch,
@@ -105,6 +107,7 @@ pub fn after_failure(consecutive_failures: u32) -> Duration {
 
 /// The `Cache-Control` directives D2 reads, from every field line as one list (RFC 9110 5.3).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheDirectives {
     /// `no-cache`, with or without an argument.
     pub no_cache: bool,

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use jwtgate_core::Authenticator;
+use jwtgate_jwks::{JwksHandle, KeySet as _};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
 
@@ -31,8 +32,15 @@ pub struct BodyTimedOut;
 /// health, readiness and metrics, over an [`Authenticator`].
 pub struct App {
     authenticator: Authenticator,
+    /// The fetchers of the `jwk_url`s, one per URL, for `/readyz` and the metrics.
+    key_sets: Vec<JwksHandle>,
     metrics: Metrics,
 }
+
+/// The metrics could not be registered.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot register metrics: {0}")]
+pub struct MetricsError(#[from] prometheus::Error);
 
 /// The wall clock: the server is the edge where time is read.
 #[expect(clippy::disallowed_methods, reason = "the server is where the clock is read")]
@@ -46,11 +54,13 @@ fn started() -> Instant {
 }
 
 impl App {
-    /// A handler over `authenticator`, with its metrics registered.
-    pub fn new(authenticator: Authenticator) -> Result<Self, String> {
-        let metrics =
-            Metrics::new().map_err(|error| format!("cannot register metrics: {error}"))?;
-        Ok(Self { authenticator, metrics })
+    /// A handler over `authenticator`, whose `jwk_url`s are fetched by `key_sets` (one per
+    /// URL), with its metrics registered.
+    pub fn new(
+        authenticator: Authenticator,
+        key_sets: Vec<JwksHandle>,
+    ) -> Result<Self, MetricsError> {
+        Ok(Self { authenticator, key_sets, metrics: Metrics::new()? })
     }
 
     /// Counts a connection closed at once because `--max-connections` were open.
@@ -58,9 +68,14 @@ impl App {
         self.metrics.count_rejected_connection();
     }
 
-    /// The authenticator (its key set fetchers report to `/readyz`).
+    /// The authenticator.
     pub fn authenticator(&self) -> &Authenticator {
         &self.authenticator
+    }
+
+    /// The key set fetchers, one per `jwk_url`.
+    pub fn key_sets(&self) -> &[JwksHandle] {
+        &self.key_sets
     }
 
     /// Answers one request: hyper's service function, and callable without a socket with any
@@ -82,7 +97,7 @@ impl App {
             (&Method::GET, "/readyz") => self.readiness(),
             (&Method::GET, "/metrics") => {
                 let mut response = Response::new(http_body_util::Full::new(Bytes::from(
-                    self.metrics.render(&self.authenticator),
+                    self.metrics.render(&self.authenticator, &self.key_sets),
                 )));
                 response.headers_mut().insert(
                     http::header::CONTENT_TYPE,
@@ -99,7 +114,9 @@ impl App {
     /// session (200) or the denial (401), as `GET /v1/auth` does.
     pub fn authenticate(&self, headers: &HeaderMap) -> Response<Body> {
         let start = started();
-        let result = self.authenticator.authenticate(headers, now());
+        // D6: a refetch an unknown `kid` starts runs in the background; the request is answered
+        // from the key set held now.
+        let result = self.authenticator.authenticate_now(headers, now());
         let (response, code) = match &result {
             Ok(answer) => match answer.rendered(RenderedSession::new) {
                 Some(rendered) => (rendered.response(), None),
@@ -155,8 +172,8 @@ impl App {
     }
 
     fn readiness(&self) -> Response<Body> {
-        for key_set in self.authenticator.key_sets() {
-            if key_set.keys().is_empty() {
+        for key_set in &self.key_sets {
+            if key_set.current().is_empty() {
                 let status = key_set.status();
                 let reason = match status.last_attempt.map(|attempt| attempt.outcome) {
                     Some(Err(error)) => error.to_string(),

@@ -9,6 +9,7 @@ use std::ffi::OsString;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use jwtgate_core::DEFAULT_TOKEN_CACHE_SIZE;
 
 /// How the process was asked to run.
 pub(crate) enum Invocation {
@@ -158,7 +159,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocati
                 admin_secret: non_empty(args.admin_secret),
                 unauthorized_role: non_empty(args.unauthorized_role),
                 jwks_required,
-                token_cache_size: parsed(args.token_cache_size, "--token-cache-size", 10_000)?,
+                token_cache_size: parsed(
+                    args.token_cache_size,
+                    "--token-cache-size",
+                    DEFAULT_TOKEN_CACHE_SIZE,
+                )?,
                 max_connections: match parsed(args.max_connections, "--max-connections", 10_000)? {
                     0 => return Err("invalid value '0' for '--max-connections'".to_owned()),
                     n => n,
@@ -231,4 +236,21 @@ fn env_switch(name: &str) -> Result<bool, String> {
 fn one_line(text: &str) -> String {
     let first = text.lines().find(|line| !line.trim().is_empty()).unwrap_or("invalid usage");
     first.strip_prefix("error: ").unwrap_or(first).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_cache_size_help_names_the_library_default() {
+        let mut command = Cli::command();
+        let serve = command.find_subcommand_mut("serve").map(clap::Command::render_help);
+        let help = serve.map(|help| help.to_string()).unwrap_or_default();
+        let line = help.lines().skip_while(|line| !line.contains("--token-cache-size")).nth(1);
+        let wanted = format!("[default: {DEFAULT_TOKEN_CACHE_SIZE}]");
+        assert!(line.is_some_and(|line| line.contains(&wanted)), "{wanted} in {help}");
+    }
 }

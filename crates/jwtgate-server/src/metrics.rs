@@ -1,9 +1,10 @@
 //! Prometheus metrics in text format 0.0.4 (docs/server.md `/metrics`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use jwtgate_core::{Authenticator, CacheStats};
+use jwtgate_jwks::JwksHandle;
 use prometheus::{
     Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
     Opts, Registry, TextEncoder,
@@ -111,27 +112,22 @@ impl Metrics {
     }
 
     /// The text exposition, after bringing the scrape-time values up to date.
-    pub(crate) fn render(&self, authenticator: &Authenticator) -> String {
-        self.refresh(authenticator);
+    pub(crate) fn render(&self, authenticator: &Authenticator, key_sets: &[JwksHandle]) -> String {
+        self.refresh(authenticator, key_sets);
         let mut buffer = Vec::new();
         // Encoding into a Vec cannot fail for well-formed metrics; an error leaves what was written.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
         String::from_utf8_lossy(&buffer).into_owned()
     }
 
-    fn refresh(&self, authenticator: &Authenticator) {
+    fn refresh(&self, authenticator: &Authenticator, key_sets: &[JwksHandle]) {
         let mut exported = self.exported.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let cache = authenticator.cache_stats();
         self.cache_hits.inc_by(cache.hits.saturating_sub(exported.cache.hits));
         self.cache_misses.inc_by(cache.misses.saturating_sub(exported.cache.misses));
         exported.cache = cache;
-        // Secrets sharing a URL share its fetcher: count each URL once.
-        let mut seen = HashSet::new();
-        for key_set in authenticator.key_sets() {
+        for key_set in key_sets {
             let status = key_set.status();
-            if !seen.insert(status.url.clone()) {
-                continue;
-            }
             let (ok, error) = exported.fetches.entry(status.url.clone()).or_default();
             let url = status.url.as_str();
             self.jwks_fetches

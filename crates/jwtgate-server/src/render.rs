@@ -98,8 +98,7 @@ fn imf_fixdate(exp: f64) -> Option<String> {
 /// The 401 answer for a denial.
 pub(crate) fn denial(error: &AuthError) -> Response<Body> {
     let authenticate = if error.token_presented() { &BEARER_INVALID_TOKEN } else { &BEARER };
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let mut response = error_response(status, &error.to_string(), error.code());
+    let mut response = error_response(error.status(), &error.to_string(), error.code());
     response.headers_mut().insert(WWW_AUTHENTICATE, authenticate.clone());
     response
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use jwtgate_config::{JwkUrl, JwtSecret, KeySource, parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig};
-use jwtgate_jwks::{JwksHandle, JwksOptions};
+use jwtgate_jwks::{FetchSettings, JwksHandle, JwksOptions, KeySet};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
@@ -19,7 +19,8 @@ use jwtgate_server::App;
 
 /// How long start-up waits for the first fetch of each `jwk_url` (the fetch timeout, plus a
 /// little for the task to report).
-const FIRST_FETCH_WAIT: Duration = Duration::from_secs(11);
+const FIRST_FETCH_WAIT: Duration =
+    FetchSettings::DEFAULT_TIMEOUT.saturating_add(Duration::from_secs(1));
 
 /// The secrets, validated; the error names the field (`jwt_secret.<field>` or
 /// `jwt_secrets[i].<field>`).
@@ -53,23 +54,57 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
         SecretsInput::List(_) if !settings.demo => format!("jwt_secrets[{index}]"),
         _ => "jwt_secret".to_owned(),
     };
+    let key_sets = start_key_sets(&secrets, &field_prefix, settings.jwks_required).await?;
+    let mut config = AuthenticatorConfig::new(secrets);
+    config.admin_secret = settings.admin_secret.map(Into::into);
+    config.unauthorized_role = settings.unauthorized_role;
+    config.token_cache_size = settings.token_cache_size;
+    let authenticator = Authenticator::new(config, |url| {
+        let handle = key_sets.get(url)?;
+        Some(Arc::new(handle.clone()) as Arc<dyn KeySet>)
+    });
+    let app = App::new(authenticator, key_sets.into_values().collect())
+        .map_err(|error| error.to_string())?;
 
-    // One fetcher per distinct URL, all fetching at once.
+    let low_open_files_limit = server::raise_open_files_limit(settings.max_connections);
+    let listener = listen(&settings.host, settings.port).await?;
+    let bound = announce(&listener, demo_key.as_ref())?;
+    init_logging(settings.log_format);
+    if let Some(limit) = low_open_files_limit {
+        tracing::warn!(
+            open_files_limit = limit,
+            max_connections = settings.max_connections,
+            "the open-files limit {limit} is below --max-connections {} + 64",
+            settings.max_connections
+        );
+    }
+    log_first_fetches(app.key_sets());
+    tracing::info!(address = %bound, "serving");
+    server::serve(listener, Arc::new(app), settings.max_connections, shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// One fetcher per distinct URL, all fetching at once; waits for each first fetch, which must
+/// succeed under `--jwks-required`.
+async fn start_key_sets(
+    secrets: &[JwtSecret],
+    field_prefix: &dyn Fn(usize) -> String,
+    jwks_required: bool,
+) -> Result<HashMap<JwkUrl, JwksHandle>, String> {
     let mut key_sets: HashMap<JwkUrl, (usize, JwksHandle)> = HashMap::new();
     for (index, secret) in secrets.iter().enumerate() {
         if let KeySource::JwkUrl(url) = secret.key_source()
             && !key_sets.contains_key(url)
         {
-            let handle =
-                JwksHandle::spawn(url.clone(), &JwksOptions::default()).map_err(|error| {
-                    format!("{}.jwk_url: cannot set up TLS: {error}", field_prefix(index))
-                })?;
+            let handle = JwksHandle::spawn(url.clone(), &JwksOptions::default())
+                .map_err(|error| format!("{}.jwk_url: {error}", field_prefix(index)))?;
             key_sets.insert(url.clone(), (index, handle));
         }
     }
     for (index, handle) in key_sets.values() {
         let _ = tokio::time::timeout(FIRST_FETCH_WAIT, handle.wait_for_attempts(1)).await;
-        if settings.jwks_required && handle.keys().is_empty() {
+        if jwks_required && handle.current().is_empty() {
             let reason = handle
                 .status()
                 .last_attempt
@@ -82,44 +117,34 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
             ));
         }
     }
+    Ok(key_sets.into_iter().map(|(url, (_, handle))| (url, handle)).collect())
+}
 
-    let config = AuthenticatorConfig {
-        secrets,
-        admin_secret: settings.admin_secret.map(Into::into),
-        unauthorized_role: settings.unauthorized_role,
-        token_cache_size: settings.token_cache_size,
-    };
-    let authenticator =
-        Authenticator::new(config, |url| key_sets.get(url).map(|(_, handle)| handle.clone()));
-    let app = Arc::new(App::new(authenticator)?);
+/// Binds `--host` and `--port`.
+async fn listen(host: &str, port: u16) -> Result<TcpListener, String> {
+    let address = resolve(host, port).await?;
+    TcpListener::bind(address).await.map_err(|error| format!("cannot listen on {address}: {error}"))
+}
 
-    let low_open_files_limit = server::raise_open_files_limit(settings.max_connections);
-    let address = resolve(&settings.host, settings.port).await?;
-    let listener = TcpListener::bind(address)
-        .await
-        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+/// The listening line on stdout (and the demo's token and command), before any log line.
+fn announce(listener: &TcpListener, demo_key: Option<&demo::Key>) -> Result<SocketAddr, String> {
     let bound =
         listener.local_addr().map_err(|error| format!("cannot read the bound address: {error}"))?;
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "jwtgate listening on http://{bound}");
-    if let Some(key) = &demo_key {
+    if let Some(key) = demo_key {
         let token = key.token()?;
         let _ = writeln!(stdout, "token: {token}");
         let _ =
             writeln!(stdout, "curl -sS -H 'Authorization: Bearer {token}' http://{bound}/v1/auth");
     }
     let _ = stdout.flush();
+    Ok(bound)
+}
 
-    init_logging(settings.log_format);
-    if let Some(limit) = low_open_files_limit {
-        tracing::warn!(
-            open_files_limit = limit,
-            max_connections = settings.max_connections,
-            "the open-files limit {limit} is below --max-connections {} + 64",
-            settings.max_connections
-        );
-    }
-    for key_set in app.authenticator().key_sets() {
+/// One log line per key set on how its start-up fetch went.
+fn log_first_fetches(key_sets: &[JwksHandle]) {
+    for key_set in key_sets {
         let status = key_set.status();
         match status.last_attempt.map(|attempt| attempt.outcome) {
             Some(Ok(keys)) => tracing::info!(url = %status.url, keys, "JWKS fetched at start-up"),
@@ -129,10 +154,6 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
             None => tracing::warn!(url = %status.url, "JWKS start-up fetch still running"),
         }
     }
-    tracing::info!(address = %bound, "serving");
-    server::serve(listener, app, settings.max_connections, shutdown_signal()).await;
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// `--host` as an IP address, or a name's first resolved address.

@@ -166,6 +166,7 @@ fn forged_against_a_large_set(name: &'static str, kid: Option<&str>) -> Scenario
 /// Every scenario: the typical ones, `claims_map` with 10 paths, `stringified_json`, a JWKS key,
 /// the two common rejections, and forged tokens against a 1 000-key set with and without a
 /// `kid` (D19: one key tried, then at most 100).
+#[expect(clippy::too_many_lines, reason = "the corpus is one table of scenarios")]
 pub fn all() -> Vec<Scenario> {
     let mut scenarios = typical();
     let mut map = serde_json::Map::new();

@@ -121,7 +121,7 @@ fn huge_indices_never_match() {
     let path = JsonPath::parse("$.a[9007199254740992]").unwrap();
     assert_eq!(path.rfc9535(), "$['a'][?1==2]");
     let claims = json!({"a": [1, 2, 3]});
-    assert!(path.query().query(&claims).all().is_empty());
+    assert_eq!(path.select(&claims), None);
     let in_range = JsonPath::parse("$.a[9007199254740991]").unwrap();
     assert_eq!(in_range.rfc9535(), "$['a'][9007199254740991]");
     let saturated = JsonPath::parse("$[99999999999999999999999999]").unwrap();
@@ -132,5 +132,5 @@ fn huge_indices_never_match() {
 fn compiled_query_selects_the_member() {
     let path = JsonPath::parse("$.x-hasura-user-id").unwrap();
     let claims = json!({"x-hasura-user-id": "42"});
-    assert_eq!(path.query().query(&claims).exactly_one().unwrap(), &json!("42"));
+    assert_eq!(path.select(&claims), Some(&json!("42")));
 }

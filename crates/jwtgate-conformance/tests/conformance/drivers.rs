@@ -5,13 +5,16 @@ use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig};
-use jwtgate_jwks::{Clock as _, HttpFetcher, JwksHandle, JwksOptions, ManualClock, NextFetchAt};
+use jwtgate_jwks::{
+    Clock as _, HttpFetcher, JwksHandle, JwksOptions, KeySet, ManualClock, NextFetchAt,
+};
 use jwtgate_test_support::http::{HttpResponse, send};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -70,6 +73,7 @@ impl Provider {
 }
 
 /// Runs a case in process at its fixed `now`.
+#[expect(clippy::too_many_lines, reason = "one scripted case, step by step")]
 pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     let now = case.now();
     let start = UNIX_EPOCH + Duration::from_secs(now);
@@ -89,19 +93,20 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     .map_err(|error| format!("config: {error}"))?;
     let clock = ManualClock::new(start);
     let options = JwksOptions::default();
-    let authenticator = Authenticator::new(
-        AuthenticatorConfig {
-            secrets,
-            admin_secret: case.config.admin_secret.clone().map(Into::into),
-            unauthorized_role: case.config.unauthorized_role.clone(),
-            token_cache_size: case.config.token_cache_size.unwrap_or(10_000),
-        },
-        |url| {
-            let fetcher = HttpFetcher::new(url, options.fetch.clone()).ok()?;
-            Some(JwksHandle::spawn_with(url.clone(), fetcher, clock.clone(), &options))
-        },
-    );
-    for key_set in authenticator.key_sets() {
+    let mut config = AuthenticatorConfig::new(secrets);
+    config.admin_secret = case.config.admin_secret.clone().map(Into::into);
+    config.unauthorized_role.clone_from(&case.config.unauthorized_role);
+    if let Some(size) = case.config.token_cache_size {
+        config.token_cache_size = size;
+    }
+    let mut key_sets = Vec::new();
+    let authenticator = Authenticator::new(config, |url| {
+        let fetcher = HttpFetcher::new(url, options.fetch.clone()).ok()?;
+        let handle = JwksHandle::spawn_with(url.clone(), fetcher, clock.clone(), &options).ok()?;
+        key_sets.push(handle.clone());
+        Some(Arc::new(handle) as Arc<dyn KeySet>)
+    });
+    for key_set in &key_sets {
         tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(1))
             .await
             .map_err(|_| "the first JWKS fetch did not complete".to_owned())?;
@@ -112,7 +117,7 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
         let target = start + Duration::from_secs(step.at);
         let elapsed = target.duration_since(clock.now()).unwrap_or_default();
         clock.advance(elapsed);
-        let key_set = authenticator.key_sets().next().ok_or("steps need a jwk_url secret")?;
+        let key_set = key_sets.first().ok_or("steps need a jwk_url secret")?;
         // The fetch task reacts to the clock on its own time: wait (bounded) for the count.
         let waited =
             tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(step.fetches))
@@ -153,7 +158,7 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     }
     let verdict = verdict_of(&authenticator, &headers, clock.now());
     if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
-        let key_set = authenticator.key_sets().next().ok_or("fetches needs a jwk_url secret")?;
+        let key_set = key_sets.first().ok_or("fetches needs a jwk_url secret")?;
         let _ = tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(expected))
             .await;
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -166,7 +171,8 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
 }
 
 fn verdict_of(authenticator: &Authenticator, headers: &HeaderMap, now: SystemTime) -> Verdict {
-    match authenticator.authenticate(headers, now) {
+    // The server's path: a refetch an unknown `kid` starts runs in the background (D6).
+    match authenticator.authenticate_now(headers, now) {
         Ok(answer) => Verdict {
             status: 200,
             session: Some(
@@ -177,7 +183,7 @@ fn verdict_of(authenticator: &Authenticator, headers: &HeaderMap, now: SystemTim
             error: None,
         },
         Err(error) => Verdict {
-            status: error.status(),
+            status: error.status().as_u16(),
             session: None,
             expires: None,
             code: Some(error.code().to_owned()),
@@ -220,6 +226,7 @@ impl Drop for Running {
 }
 
 /// Runs a case against the real binary over HTTP; token times follow the real clock.
+#[expect(clippy::too_many_lines, reason = "one scripted session with the binary, step by step")]
 pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
     #[expect(clippy::disallowed_methods, reason = "the server driver follows the real clock")]
     let now =

@@ -90,6 +90,7 @@ fn test_name(suite: &str, path: &Path, driver: &str) -> String {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "the suites and their drivers, one table")]
 fn main() {
     let arguments = Arguments::from_args();
     let known_path = fixtures_dir().join("conformance/known-divergences.toml");

@@ -14,19 +14,19 @@ async fn alg_none_in_any_spelling() {
     let payload = b64(claims().to_string().as_bytes());
     let none = format!("{}.{payload}.", b64(br#"{"alg":"none","typ":"JWT"}"#));
     assert_eq!(
-        error_of(authenticator.authenticate(&bearer(&none), now())).1,
+        error_of(authenticator.authenticate_now(&bearer(&none), now())).1,
         "Could not verify JWT: JWSError JWSNoSignatures"
     );
     // A signature copied from a real token does not help.
     let real_signature = hs256(&claims()).rsplit('.').next().unwrap().to_owned();
     let none_signed = format!("{}.{payload}.{real_signature}", b64(br#"{"alg":"none"}"#));
     assert_eq!(
-        error_of(authenticator.authenticate(&bearer(&none_signed), now())).1,
+        error_of(authenticator.authenticate_now(&bearer(&none_signed), now())).1,
         "Could not verify JWT: JWSError JWSNoSignatures"
     );
     for spelling in ["None", "NONE", "nOnE"] {
         let token = format!("{}.{payload}.", b64(format!(r#"{{"alg":"{spelling}"}}"#).as_bytes()));
-        let (code, message, _) = error_of(authenticator.authenticate(&bearer(&token), now()));
+        let (code, message, _) = error_of(authenticator.authenticate_now(&bearer(&token), now()));
         assert_eq!(code, "invalid-jwt");
         assert!(
             message.starts_with("Could not verify JWT: JWSError (JSONDecodeError "),
@@ -42,7 +42,7 @@ async fn hs256_signed_with_the_public_key_is_not_an_rsa_signature() {
     for secret in [pem.as_bytes(), pem.trim().as_bytes()] {
         let token = mint(&claims(), &TestKey::hmac(secret), "HS256");
         assert_eq!(
-            error_of(authenticator.authenticate(&bearer(&token), now())).1,
+            error_of(authenticator.authenticate_now(&bearer(&token), now())).1,
             "Could not verify JWT: JWSError JWSInvalidSignature"
         );
     }
@@ -58,7 +58,7 @@ async fn claims_re_signed_with_another_key_are_rejected() {
         let alg = if matches!(key, TestKey::Hmac(_)) { "HS256" } else { "ES256" };
         let token = mint(&claims, &key, alg);
         assert_eq!(
-            error_of(authenticator.authenticate(&bearer(&token), now())).1,
+            error_of(authenticator.authenticate_now(&bearer(&token), now())).1,
             "Could not verify JWT: JWSError JWSInvalidSignature"
         );
     }
@@ -79,7 +79,7 @@ async fn padded_base64_is_rejected() {
     let input = format!("{}.{padded_payload}", b64(header.to_string().as_bytes()));
     let signature = TestKey::hmac(HS_SECRET.as_bytes()).sign("HS256", input.as_bytes());
     let token = format!("{input}.{}", b64(&signature));
-    let (code, message, _) = error_of(authenticator.authenticate(&bearer(&token), now()));
+    let (code, message, _) = error_of(authenticator.authenticate_now(&bearer(&token), now()));
     assert_eq!(code, "invalid-jwt");
     assert!(message.starts_with("Could not verify JWT: JWSError (JSONDecodeError "), "{message}");
 }
@@ -90,14 +90,14 @@ async fn a_megabyte_token_is_refused_before_decoding() {
     let huge = format!("{}.{}.{}", "e".repeat(400_000), "e".repeat(400_000), "e".repeat(248_576));
     for request in [bearer(&huge), headers(&[("authorization", &format!("Bearer {huge}"))])] {
         assert_eq!(
-            error_of(authenticator.authenticate(&request, now())).1,
+            error_of(authenticator.authenticate_now(&request, now())).1,
             "Could not verify JWT: token larger than 65536 bytes"
         );
     }
     // Exactly 65536 bytes is decoded (and fails as an ordinary bad token).
     let limit = "e".repeat(65536);
     assert!(
-        error_of(authenticator.authenticate(&bearer(&limit), now()))
+        error_of(authenticator.authenticate_now(&bearer(&limit), now()))
             .1
             .contains("CompactDecodeError")
     );
@@ -107,18 +107,18 @@ async fn a_megabyte_token_is_refused_before_decoding() {
 async fn duplicate_authorization_headers_even_after_a_cached_success() {
     let authenticator = Setup { cache_size: 100, ..Setup::hs256() }.build().await;
     let token = hs256(&claims());
-    session_of(authenticator.authenticate(&bearer(&token), now()));
-    session_of(authenticator.authenticate(&bearer(&token), now()));
+    session_of(authenticator.authenticate_now(&bearer(&token), now()));
+    session_of(authenticator.authenticate_now(&bearer(&token), now()));
     assert_eq!(authenticator.cache_stats().hits, 1);
     let bearer_value = format!("Bearer {token}");
     let twice = headers(&[("authorization", &bearer_value), ("authorization", &bearer_value)]);
     assert_eq!(
-        error_of(authenticator.authenticate(&twice, now())).1,
+        error_of(authenticator.authenticate_now(&twice, now())).1,
         "Could not verify JWT: Multiple JWTs found"
     );
     let with_malformed = headers(&[("authorization", &bearer_value), ("authorization", "Basic x")]);
     assert_eq!(
-        error_of(authenticator.authenticate(&with_malformed, now())).1,
+        error_of(authenticator.authenticate_now(&with_malformed, now())).1,
         "Malformed Authorization header"
     );
 }
@@ -139,20 +139,18 @@ async fn a_token_signed_by_an_unrelated_key_with_the_right_kid() {
         "ES384",
     );
     assert_eq!(
-        error_of(authenticator.authenticate(&bearer(&token), now())).1,
+        error_of(authenticator.authenticate_now(&bearer(&token), now())).1,
         "Could not verify JWT: JWSError JWSInvalidSignature"
     );
     let good =
         mint_with_header(&json!({"alg": "ES256", "kid": "a"}), &claims().to_string(), &a, "ES256");
-    session_of(authenticator.authenticate(&bearer(&good), now()));
+    session_of(authenticator.authenticate_now(&bearer(&good), now()));
 }
 
 #[test]
 fn config_debug_never_shows_the_admin_secret() {
-    let config = jwtgate_core::AuthenticatorConfig {
-        admin_secret: Some("an-admin-secret-nobody-may-log".into()),
-        ..jwtgate_core::AuthenticatorConfig::default()
-    };
+    let mut config = jwtgate_core::AuthenticatorConfig::default();
+    config.admin_secret = Some("an-admin-secret-nobody-may-log".into());
     let debug = format!("{config:?}");
     assert!(debug.contains("<redacted>"), "{debug}");
     assert!(!debug.contains("an-admin-secret"), "{debug}");
@@ -168,18 +166,20 @@ async fn a_repeated_header_member_counts_its_last_value() {
         format!("{input}.{}", b64(&key.sign("HS256", input.as_bytes())))
     };
     session_of(
-        authenticator.authenticate(&bearer(&signed(r#"{"alg":"none","alg":"HS256"}"#)), now()),
+        authenticator.authenticate_now(&bearer(&signed(r#"{"alg":"none","alg":"HS256"}"#)), now()),
     );
     assert_eq!(
         error_of(
-            authenticator.authenticate(&bearer(&signed(r#"{"alg":"HS256","alg":"none"}"#)), now())
+            authenticator
+                .authenticate_now(&bearer(&signed(r#"{"alg":"HS256","alg":"none"}"#)), now())
         )
         .1,
         "Could not verify JWT: JWSError JWSNoSignatures"
     );
     assert_eq!(
         error_of(
-            authenticator.authenticate(&bearer(&signed(r#"{"alg":"HS256","kid":null}"#)), now())
+            authenticator
+                .authenticate_now(&bearer(&signed(r#"{"alg":"HS256","kid":null}"#)), now())
         )
         .1,
         r#"Could not verify JWT: JWSError (JSONDecodeError "parsing Text failed, expected String, but encountered Null")"#
@@ -215,7 +215,8 @@ async fn keys_a_token_names_are_never_fetched_or_used() {
     ];
     for setup in setups {
         let authenticator = setup.build().await;
-        let (code, message, status) = error_of(authenticator.authenticate(&bearer(&token), now()));
+        let (code, message, status) =
+            error_of(authenticator.authenticate_now(&bearer(&token), now()));
         assert_eq!((code.as_str(), status), ("invalid-jwt", 401), "{message}");
         assert!(message.starts_with("Could not verify JWT: JWSError"), "{message}");
     }

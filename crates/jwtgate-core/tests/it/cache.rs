@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use jwtgate_core::KeySet as _;
 use jwtgate_test_support::keys::{TestKey, jwks};
 use serde_json::json;
 
@@ -13,8 +14,8 @@ use crate::support::{
 async fn a_repeated_token_is_answered_from_the_cache() {
     let authenticator = Setup { cache_size: 100, ..Setup::hs256() }.build().await;
     let request = bearer(&hs256(&claims()));
-    let first = authenticator.authenticate(&request, now()).unwrap();
-    let second = authenticator.authenticate(&request, now()).unwrap();
+    let first = authenticator.authenticate_now(&request, now()).unwrap();
+    let second = authenticator.authenticate_now(&request, now()).unwrap();
     assert_eq!(first, second);
     let stats = authenticator.cache_stats();
     assert_eq!((stats.hits, stats.misses), (1, 1));
@@ -25,7 +26,7 @@ async fn size_zero_turns_the_cache_off() {
     let authenticator = Setup { cache_size: 0, ..Setup::hs256() }.build().await;
     let request = bearer(&hs256(&claims()));
     for _ in 0..3 {
-        session_of(authenticator.authenticate(&request, now()));
+        session_of(authenticator.authenticate_now(&request, now()));
     }
     let stats = authenticator.cache_stats();
     assert_eq!((stats.hits, stats.misses), (0, 0));
@@ -37,11 +38,11 @@ async fn a_cached_answer_is_never_served_after_exp() {
     let mut claims = claims();
     claims["exp"] = json!(NOW + 10);
     let request = bearer(&hs256(&claims));
-    session_of(authenticator.authenticate(&request, now()));
-    session_of(authenticator.authenticate(&request, now() + Duration::from_millis(9_999)));
+    session_of(authenticator.authenticate_now(&request, now()));
+    session_of(authenticator.authenticate_now(&request, now() + Duration::from_millis(9_999)));
     assert_eq!(authenticator.cache_stats().hits, 1);
     let (_, message, _) =
-        error_of(authenticator.authenticate(&request, now() + Duration::from_secs(10)));
+        error_of(authenticator.authenticate_now(&request, now() + Duration::from_secs(10)));
     assert_eq!(message, "Could not verify JWT: JWTExpired");
 }
 
@@ -54,13 +55,14 @@ async fn the_role_header_is_part_of_the_key() {
         request.insert("x-hasura-role", role.parse().unwrap());
         request
     };
-    let role_of =
-        |request| authenticator.authenticate(&request, now()).unwrap().session().role().to_owned();
+    let role_of = |request| {
+        authenticator.authenticate_now(&request, now()).unwrap().session().role().to_owned()
+    };
     assert_eq!(role_of(bearer(&token)), "user");
     assert_eq!(role_of(with_role("editor")), "editor");
     assert_eq!(role_of(with_role("editor")), "editor");
     assert_eq!(
-        error_of(authenticator.authenticate(&with_role("admin"), now())).1,
+        error_of(authenticator.authenticate_now(&with_role("admin"), now())).1,
         "Your requested role is not in allowed roles"
     );
     assert_eq!(authenticator.cache_stats().hits, 1);
@@ -70,25 +72,25 @@ async fn the_role_header_is_part_of_the_key() {
 async fn a_key_set_change_drops_cached_answers() {
     let a = TestKey::load("ec-p256");
     let b = TestKey::load("ed25519");
-    let authenticator = Setup {
+    let (authenticator, key_sets) = Setup {
         cache_size: 100,
         jwks: Some(jwks(&[a.jwk_with_kid("a"), b.jwk_with_kid("b")])),
         ..Setup::secret(json!({"jwk_url": "https://keys.example/jwks"}))
     }
-    .build()
+    .build_with_key_sets()
     .await;
     let token =
         mint_with_header(&json!({"alg": "ES256", "kid": "a"}), &claims().to_string(), &a, "ES256");
-    session_of(authenticator.authenticate(&bearer(&token), now()));
-    session_of(authenticator.authenticate(&bearer(&token), now()));
+    session_of(authenticator.authenticate_now(&bearer(&token), now()));
+    session_of(authenticator.authenticate_now(&bearer(&token), now()));
     assert_eq!(authenticator.cache_stats().hits, 1);
     // A refetch (the fixed set again) replaces the set: the cached answer no longer counts.
-    let key_set = authenticator.key_sets().next().unwrap();
-    assert!(key_set.refetch_for_unknown_kid(now()));
-    key_set.wait_for_attempts(2).await;
-    session_of(authenticator.authenticate(&bearer(&token), now()));
+    let key_set = &key_sets[0];
+    key_set.request_refetch("c", now()).await;
+    assert_eq!(key_set.status().fetches_ok, 2);
+    session_of(authenticator.authenticate_now(&bearer(&token), now()));
     assert_eq!(authenticator.cache_stats().hits, 1, "verified again after the key set changed");
-    session_of(authenticator.authenticate(&bearer(&token), now()));
+    session_of(authenticator.authenticate_now(&bearer(&token), now()));
     assert_eq!(authenticator.cache_stats().hits, 2);
 }
 
@@ -99,10 +101,10 @@ async fn failures_are_not_cached() {
     claims["nbf"] = json!(NOW + 5);
     let request = bearer(&hs256(&claims));
     assert_eq!(
-        error_of(authenticator.authenticate(&request, now())).1,
+        error_of(authenticator.authenticate_now(&request, now())).1,
         "Could not verify JWT: JWTNotYetValid"
     );
-    session_of(authenticator.authenticate(&request, now() + Duration::from_secs(5)));
+    session_of(authenticator.authenticate_now(&request, now() + Duration::from_secs(5)));
 }
 
 #[tokio::test]
@@ -111,7 +113,7 @@ async fn a_rendering_is_made_once_per_cached_answer() {
     let request = bearer(&hs256(&claims()));
     let renders = std::cell::Cell::new(0);
     for _ in 0..3 {
-        let answer = authenticator.authenticate(&request, now()).unwrap();
+        let answer = authenticator.authenticate_now(&request, now()).unwrap();
         let body = answer.rendered(|answer| {
             renders.set(renders.get() + 1);
             answer.session().role().to_owned()

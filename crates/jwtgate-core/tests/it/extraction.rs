@@ -30,7 +30,7 @@ async fn authorization_bearer_with_any_whitespace() {
     for value in [format!("Bearer {token}"), format!("  Bearer \t{token}  ")] {
         let request = headers(&[("Authorization", &value)]);
         assert_eq!(
-            session_of(authenticator.authenticate(&request, now())),
+            session_of(authenticator.authenticate_now(&request, now())),
             user_session(),
             "{value:?}"
         );
@@ -40,10 +40,10 @@ async fn authorization_bearer_with_any_whitespace() {
     let mut request = http::HeaderMap::new();
     let latin1 = [b"Bearer\xa0".as_slice(), token.as_bytes()].concat();
     request.insert("authorization", http::HeaderValue::from_bytes(&latin1).unwrap());
-    assert_eq!(session_of(authenticator.authenticate(&request, now())), user_session());
+    assert_eq!(session_of(authenticator.authenticate_now(&request, now())), user_session());
     let utf8 = headers(&[("authorization", &format!("Bearer\u{a0}{token}"))]);
     assert_eq!(
-        error_of(authenticator.authenticate(&utf8, now())).1,
+        error_of(authenticator.authenticate_now(&utf8, now())).1,
         "Malformed Authorization header"
     );
 }
@@ -58,14 +58,14 @@ async fn cookies_are_parsed_url_decoded_and_matched_exactly() {
     {
         let request = headers(&[("cookie", &cookie)]);
         assert_eq!(
-            session_of(authenticator.authenticate(&request, now())),
+            session_of(authenticator.authenticate_now(&request, now())),
             user_session(),
             "{cookie}"
         );
     }
     // The name is case-sensitive, and an Authorization header is not where this secret looks.
     for request in [headers(&[("cookie", &format!("JWT={token}"))]), bearer(&token)] {
-        let (code, message, _) = error_of(authenticator.authenticate(&request, now()));
+        let (code, message, _) = error_of(authenticator.authenticate_now(&request, now()));
         assert_eq!(code, "invalid-headers");
         assert_eq!(
             message,
@@ -74,11 +74,11 @@ async fn cookies_are_parsed_url_decoded_and_matched_exactly() {
     }
     // D14: surrounding quotes are not stripped, so the value is not a token.
     let quoted = headers(&[("cookie", &format!("jwt=\"{token}\""))]);
-    assert_eq!(error_of(authenticator.authenticate(&quoted, now())).0, "invalid-jwt");
+    assert_eq!(error_of(authenticator.authenticate_now(&quoted, now())).0, "invalid-jwt");
     // The same cookie twice is two candidates.
     let twice = headers(&[("cookie", &format!("jwt={token}; jwt={token}"))]);
     assert_eq!(
-        error_of(authenticator.authenticate(&twice, now())).1,
+        error_of(authenticator.authenticate_now(&twice, now())).1,
         "Could not verify JWT: Multiple JWTs found"
     );
 }
@@ -89,16 +89,16 @@ async fn custom_headers_carry_the_bare_token() {
     let authenticator = Setup::secret(secret).build().await;
     let token = hs256(&claims());
     assert_eq!(
-        session_of(authenticator.authenticate(&headers(&[("x-auth-token", &token)]), now())),
+        session_of(authenticator.authenticate_now(&headers(&[("x-auth-token", &token)]), now())),
         user_session()
     );
     let with_bearer = headers(&[("x-auth-token", &format!("Bearer {token}"))]);
-    assert_eq!(error_of(authenticator.authenticate(&with_bearer, now())).0, "invalid-jwt");
+    assert_eq!(error_of(authenticator.authenticate_now(&with_bearer, now())).0, "invalid-jwt");
     // A custom header named Authorization never matches (section 2.2).
     let named_authorization = json!({"type": "HS256", "key": HS_SECRET, "header": {"type": "CustomHeader", "name": "Authorization"}});
     let authenticator = Setup::secret(named_authorization).build().await;
     assert_eq!(
-        error_of(authenticator.authenticate(&headers(&[("authorization", &token)]), now())).0,
+        error_of(authenticator.authenticate_now(&headers(&[("authorization", &token)]), now())).0,
         "invalid-headers"
     );
 }
@@ -117,7 +117,7 @@ async fn several_secrets_are_chosen_by_location_and_issuer() {
     };
     let authenticator =
         Setup { secrets: vec![a.clone(), b.clone()], ..Setup::default() }.build().await;
-    let check = |token: &str| authenticator.authenticate(&bearer(token), now());
+    let check = |token: &str| authenticator.authenticate_now(&bearer(token), now());
     assert_eq!(session_of(check(&with_iss(Some("https://a.example"), HS_SECRET))), user_session());
     assert_eq!(
         session_of(check(&with_iss(Some("https://b.example"), OTHER_SECRET))),
@@ -138,7 +138,7 @@ async fn several_secrets_are_chosen_by_location_and_issuer() {
     );
 
     let authenticator = Setup { secrets: vec![a, open], ..Setup::default() }.build().await;
-    let check = |token: &str| authenticator.authenticate(&bearer(token), now());
+    let check = |token: &str| authenticator.authenticate_now(&bearer(token), now());
     assert_eq!(
         session_of(check(&with_iss(Some("https://z.example"), OTHER_SECRET))),
         user_session()
@@ -155,13 +155,13 @@ async fn several_secrets_are_chosen_by_location_and_issuer() {
     let authenticator =
         Setup { secrets: vec![authorization, cookie], ..Setup::default() }.build().await;
     let in_cookie = headers(&[("cookie", &format!("jwt={}", with_iss(None, OTHER_SECRET)))]);
-    assert_eq!(session_of(authenticator.authenticate(&in_cookie, now())), user_session());
+    assert_eq!(session_of(authenticator.authenticate_now(&in_cookie, now())), user_session());
     let both = headers(&[
         ("cookie", &format!("jwt={}", with_iss(None, OTHER_SECRET))),
         ("authorization", &format!("Bearer {}", with_iss(None, HS_SECRET))),
     ]);
     assert_eq!(
-        error_of(authenticator.authenticate(&both, now())).1,
+        error_of(authenticator.authenticate_now(&both, now())).1,
         "Could not verify JWT: Multiple JWTs found"
     );
 }
@@ -176,7 +176,7 @@ async fn the_admin_secret_counts_only_without_a_token() {
         ("X-Hasura-Org", "a"),
         ("x-hasura-org", "b"),
     ]);
-    let result = authenticator.authenticate(&admin, now()).unwrap();
+    let result = authenticator.authenticate_now(&admin, now()).unwrap();
     assert_eq!(result.caller(), Caller::AdminSecret);
     assert_eq!(result.expires(), None);
     let session: Vec<_> =
@@ -192,7 +192,7 @@ async fn the_admin_secret_counts_only_without_a_token() {
         ("x-hasura-default-role", "x"),
     ]);
     assert_eq!(
-        session_of(authenticator.authenticate(&posing, now())),
+        session_of(authenticator.authenticate_now(&posing, now())),
         vars(&[("x-hasura-role", "editor")])
     );
 
@@ -200,15 +200,15 @@ async fn the_admin_secret_counts_only_without_a_token() {
     let token = hs256(&claims());
     let mut with_token = bearer(&token);
     with_token.insert("x-hasura-admin-secret", "wrong".parse().unwrap());
-    assert_eq!(session_of(authenticator.authenticate(&with_token, now())), user_session());
+    assert_eq!(session_of(authenticator.authenticate_now(&with_token, now())), user_session());
     let mut bad_token = bearer("a.b.c");
     bad_token.insert("x-hasura-admin-secret", "s3cret".parse().unwrap());
-    assert_eq!(error_of(authenticator.authenticate(&bad_token, now())).0, "invalid-jwt");
+    assert_eq!(error_of(authenticator.authenticate_now(&bad_token, now())).0, "invalid-jwt");
 
     // Without a configured admin secret the headers are ignored.
     let authenticator = Setup::hs256().build().await;
     let (code, _, _) = error_of(
-        authenticator.authenticate(&headers(&[("x-hasura-admin-secret", "s3cret")]), now()),
+        authenticator.authenticate_now(&headers(&[("x-hasura-admin-secret", "s3cret")]), now()),
     );
     assert_eq!(code, "invalid-headers");
 }
@@ -222,13 +222,13 @@ async fn the_unauthorized_role_applies_when_nothing_is_presented() {
         ("x-hasura-user-id", "5"),
         ("x-hasura-allowed-roles", "[]"),
     ]);
-    let result = authenticator.authenticate(&request, now()).unwrap();
+    let result = authenticator.authenticate_now(&request, now()).unwrap();
     assert_eq!(result.caller(), Caller::UnauthorizedRole);
     let session: Vec<_> =
         result.session().variables().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
     assert_eq!(session, vars(&[("x-hasura-role", "anonymous"), ("x-hasura-user-id", "5")]));
     // A presented token is verified and its failure final: no fallback to the role.
-    assert_eq!(error_of(authenticator.authenticate(&bearer("a.b.c"), now())).0, "invalid-jwt");
+    assert_eq!(error_of(authenticator.authenticate_now(&bearer("a.b.c"), now())).0, "invalid-jwt");
     // With an admin secret configured too, a wrong one is still denied.
     let authenticator = Setup {
         unauthorized_role: Some("anonymous"),
@@ -237,11 +237,12 @@ async fn the_unauthorized_role_applies_when_nothing_is_presented() {
     }
     .build()
     .await;
-    let (code, _, _) =
-        error_of(authenticator.authenticate(&headers(&[("x-hasura-admin-secret", "nope")]), now()));
+    let (code, _, _) = error_of(
+        authenticator.authenticate_now(&headers(&[("x-hasura-admin-secret", "nope")]), now()),
+    );
     assert_eq!(code, "access-denied");
     assert_eq!(
-        session_of(authenticator.authenticate(&headers(&[]), now())),
+        session_of(authenticator.authenticate_now(&headers(&[]), now())),
         vars(&[("x-hasura-role", "anonymous")])
     );
 }
@@ -258,33 +259,33 @@ async fn time_claims_honour_allowed_skew_and_audience_rules() {
     };
     let expired_30s = token(&|c| c["exp"] = json!(crate::support::NOW - 30));
     assert_eq!(
-        error_of(plain.authenticate(&expired_30s, now())).1,
+        error_of(plain.authenticate_now(&expired_30s, now())).1,
         "Could not verify JWT: JWTExpired"
     );
-    session_of(skewed.authenticate(&expired_30s, now()));
+    session_of(skewed.authenticate_now(&expired_30s, now()));
     let fractional = token(&|c| c["exp"] = json!(1_700_000_000.5));
-    session_of(plain.authenticate(&fractional, now()));
+    session_of(plain.authenticate_now(&fractional, now()));
     let nbf_soon = token(&|c| c["nbf"] = json!(crate::support::NOW + 30));
-    session_of(skewed.authenticate(&nbf_soon, now()));
+    session_of(skewed.authenticate_now(&nbf_soon, now()));
 
     let audience =
         Setup::secret(json!({"type": "HS256", "key": HS_SECRET, "audience": ["api", "web"]}))
             .build()
             .await;
-    session_of(audience.authenticate(&token(&|_| {}), now()));
-    session_of(audience.authenticate(&token(&|c| c["aud"] = json!("web")), now()));
-    session_of(audience.authenticate(&token(&|c| c["aud"] = json!(["x", "api"])), now()));
+    session_of(audience.authenticate_now(&token(&|_| {}), now()));
+    session_of(audience.authenticate_now(&token(&|c| c["aud"] = json!("web")), now()));
+    session_of(audience.authenticate_now(&token(&|c| c["aud"] = json!(["x", "api"])), now()));
     assert_eq!(
-        error_of(audience.authenticate(&token(&|c| c["aud"] = json!([])), now())).1,
+        error_of(audience.authenticate_now(&token(&|c| c["aud"] = json!([])), now())).1,
         "Could not verify JWT: JWTNotInAudience"
     );
     // With no audience configured, `aud: []` still fails (section 3.5.4).
     assert_eq!(
-        error_of(plain.authenticate(&token(&|c| c["aud"] = json!([])), now())).1,
+        error_of(plain.authenticate_now(&token(&|c| c["aud"] = json!([])), now())).1,
         "Could not verify JWT: JWTNotInAudience"
     );
     // StringOrURI applies to `sub` too (section 3.6.4).
     let (_, message, _) =
-        error_of(plain.authenticate(&token(&|c| c["sub"] = json!("a|b:c d")), now()));
+        error_of(plain.authenticate_now(&token(&|c| c["sub"] = json!("a|b:c d")), now()));
     assert!(message.starts_with("Could not verify JWT: JWTClaimsSetDecodeError "), "{message}");
 }

@@ -13,6 +13,7 @@ mod appendix_a;
 mod attacks;
 mod cache;
 mod extraction;
+mod key_sets;
 mod matrix;
 mod properties;
 mod support;

@@ -26,7 +26,7 @@ const ASYMMETRIC: [(&str, &str, &str); 10] = [
 /// new signature) and expects `JWSInvalidSignature`.
 async fn accepts_and_rejects_tampering(what: &str, setup: impl Fn() -> Setup, token: &str) {
     let authenticator = setup().build().await;
-    let session = session_of(authenticator.authenticate(&bearer(token), now()));
+    let session = session_of(authenticator.authenticate_now(&bearer(token), now()));
     assert!(
         session.contains(&("x-hasura-user-id".to_owned(), "1".to_owned())),
         "{what}: {session:?}"
@@ -38,7 +38,7 @@ async fn accepts_and_rejects_tampering(what: &str, setup: impl Fn() -> Setup, to
     let forged_payload = crate::support::b64(changed.to_string().as_bytes());
     parts[1] = &forged_payload;
     let forged = parts.join(".");
-    let (code, message, _) = error_of(authenticator.authenticate(&bearer(&forged), now()));
+    let (code, message, _) = error_of(authenticator.authenticate_now(&bearer(&forged), now()));
     assert_eq!(
         (code.as_str(), message.as_str()),
         ("invalid-jwt", "Could not verify JWT: JWSError JWSInvalidSignature"),
@@ -91,10 +91,10 @@ async fn type_does_not_pin_the_algorithm() {
     let rsa = TestKey::load("rsa-2048");
     let pem = fixture_text("rsa-2048.pub.pem");
     let authenticator = Setup::secret(json!({"type": "RS256", "key": pem})).build().await;
-    session_of(authenticator.authenticate(&bearer(&mint(&claims(), &rsa, "PS512")), now()));
+    session_of(authenticator.authenticate_now(&bearer(&mint(&claims(), &rsa, "PS512")), now()));
     let authenticator = Setup::secret(json!({"type": "HS256", "key": HS512_SECRET})).build().await;
     let hs512 = mint(&claims(), &TestKey::hmac(HS512_SECRET.as_bytes()), "HS512");
-    session_of(authenticator.authenticate(&bearer(&hs512), now()));
+    session_of(authenticator.authenticate_now(&bearer(&hs512), now()));
 }
 
 #[tokio::test]
@@ -105,11 +105,11 @@ async fn a_1024_bit_rsa_key_verifies_rs256_and_rs512_only() {
     let authenticator = Setup::secret(json!({"type": "RS256", "key": pem})).build().await;
     for alg in ["rs256", "rs512"] {
         let token = fixture_text(&format!("rsa-1024.{alg}.jwt"));
-        session_of(authenticator.authenticate(&bearer(&token), now()));
+        session_of(authenticator.authenticate_now(&bearer(&token), now()));
     }
     for alg in ["rs384", "ps256"] {
         let token = fixture_text(&format!("rsa-1024.{alg}.jwt"));
-        let (_, message, _) = error_of(authenticator.authenticate(&bearer(&token), now()));
+        let (_, message, _) = error_of(authenticator.authenticate_now(&bearer(&token), now()));
         assert_eq!(message, "Could not verify JWT: JWSError JWSInvalidSignature", "{alg}");
     }
 }
@@ -131,9 +131,9 @@ async fn jwks_keys_with_a_matching_kid_and_without() {
     let token_with =
         |kid| crate::support::mint_with_header(&header(kid), &claims().to_string(), &b, "EdDSA");
     for kid in [Some("b"), Some("unknown"), None] {
-        session_of(authenticator.authenticate(&bearer(&token_with(kid)), now()));
+        session_of(authenticator.authenticate_now(&bearer(&token_with(kid)), now()));
     }
-    let named_wrong_key = authenticator.authenticate(&bearer(&token_with(Some("a"))), now());
+    let named_wrong_key = authenticator.authenticate_now(&bearer(&token_with(Some("a"))), now());
     assert_eq!(
         named_wrong_key.unwrap_err().to_string(),
         "Could not verify JWT: JWSError JWSInvalidSignature"
@@ -151,11 +151,11 @@ async fn jsonwebtoken_minted_tokens_verify() {
     )
     .unwrap();
     let authenticator = Setup::secret(json!({"type": "HS256", "key": HS512_SECRET})).build().await;
-    session_of(authenticator.authenticate(&bearer(&hs), now()));
+    session_of(authenticator.authenticate_now(&bearer(&hs), now()));
 
     let rsa_key = EncodingKey::from_rsa_pem(fixture_text("rsa-2048.key.pem").as_bytes()).unwrap();
     let rs = encode(&Header::new(Algorithm::PS384), &claims(), &rsa_key).unwrap();
     let pem = fixture_text("rsa-2048.cert.pem");
     let authenticator = Setup::secret(json!({"type": "RS256", "key": pem})).build().await;
-    session_of(authenticator.authenticate(&bearer(&rs), now()));
+    session_of(authenticator.authenticate_now(&bearer(&rs), now()));
 }

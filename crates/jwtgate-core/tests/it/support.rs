@@ -1,7 +1,8 @@
 //! Minting tokens with the fixture keys, building authenticators, and a fixed key set fetcher.
 
+use std::collections::VecDeque;
 use std::fs;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -105,52 +106,69 @@ impl Setup {
     /// Builds it; `jwk_url` secrets get a fetcher serving `jwks` (which must be a tokio context)
     /// and the build waits for their first fetch.
     pub(crate) async fn build(self) -> Authenticator {
+        self.build_with_key_sets().await.0
+    }
+
+    /// Builds it, and hands out the key set fetchers too.
+    pub(crate) async fn build_with_key_sets(self) -> (Authenticator, Vec<JwksHandle>) {
         let secrets = self
             .secrets
             .iter()
             .map(|secret| parse_jwt_secret(&secret.to_string()).unwrap())
             .collect();
-        let config = AuthenticatorConfig {
-            secrets,
-            admin_secret: self.admin_secret.map(Into::into),
-            unauthorized_role: self.unauthorized_role.map(str::to_owned),
-            token_cache_size: self.cache_size,
-        };
+        let mut config = AuthenticatorConfig::new(secrets);
+        config.admin_secret = self.admin_secret.map(Into::into);
+        config.unauthorized_role = self.unauthorized_role.map(str::to_owned);
+        config.token_cache_size = self.cache_size;
         let body = self.jwks.unwrap_or_else(|| r#"{"keys": []}"#.to_owned());
+        let script = Script::new([body]);
+        let mut handles = Vec::new();
         let authenticator = Authenticator::new(config, |url: &JwkUrl| {
-            let fetcher = FixedKeySet(Arc::new(body.clone()));
-            Some(JwksHandle::spawn_with(
+            let handle = JwksHandle::spawn_with(
                 url.clone(),
-                fetcher,
+                script.clone(),
                 ManualClock::new(now()),
                 &JwksOptions::default(),
-            ))
+            )
+            .unwrap();
+            handles.push(handle.clone());
+            Some(Arc::new(handle))
         });
-        for key_set in authenticator.key_sets() {
-            key_set.wait_for_attempts(1).await;
+        for handle in &handles {
+            handle.wait_for_attempts(1).await;
         }
-        authenticator
+        (authenticator, handles)
     }
 }
 
-/// A fetcher that always serves the same JWKS document with no cache headers.
+/// A fetcher serving JWKS documents in turn, with no cache headers; the last one stays.
 #[derive(Clone)]
-pub(crate) struct FixedKeySet(pub(crate) Arc<String>);
+pub(crate) struct Script(pub(crate) Arc<Mutex<VecDeque<String>>>);
 
-impl Fetch for FixedKeySet {
+impl Script {
+    pub(crate) fn new(documents: impl IntoIterator<Item = String>) -> Self {
+        Self(Arc::new(Mutex::new(documents.into_iter().collect())))
+    }
+}
+
+impl Fetch for Script {
     async fn fetch(&self) -> Result<FetchedResponse, TransportError> {
-        Ok(FetchedResponse {
-            status: StatusCode::OK,
-            headers: HeaderMap::new(),
-            body: Bytes::from(self.0.as_bytes().to_vec()),
-        })
+        let body = {
+            let mut documents = self.0.lock().unwrap();
+            if documents.len() > 1 { documents.pop_front() } else { documents.front().cloned() }
+        };
+        Ok(FetchedResponse::new(
+            StatusCode::OK,
+            HeaderMap::new(),
+            Bytes::from(body.unwrap_or_default()),
+        ))
     }
 }
 
 /// The verdict as (code, message, status), or the session's variables.
 pub(crate) fn error_of(result: Result<Arc<Authenticated>, AuthError>) -> (String, String, u16) {
     let error = result.map(|ok| ok.session().clone()).unwrap_err();
-    (error.code().to_owned(), error.to_string(), error.status())
+    (error.code().to_owned(), error.to_string(), error.status().as_u16())
 }
 
 pub(crate) fn session_of(result: Result<Arc<Authenticated>, AuthError>) -> Vec<(String, String)> {

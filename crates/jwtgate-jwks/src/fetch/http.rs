@@ -17,6 +17,7 @@ use url::Url;
 
 /// A response as the fetcher saw it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FetchedResponse {
     /// The status of the final response (after redirects).
     pub status: StatusCode,
@@ -53,27 +54,47 @@ pub trait Fetch: Send + Sync + 'static {
     fn fetch(&self) -> impl Future<Output = Result<FetchedResponse, TransportError>> + Send;
 }
 
-/// Limits of one fetch.
+/// Limits of one fetch. Start from `default()` and set what differs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FetchSettings {
-    /// The TCP connect timeout.
+    /// The TCP connect timeout ([`Self::DEFAULT_CONNECT_TIMEOUT`] by default).
     pub connect_timeout: Duration,
-    /// The timeout of the whole fetch: redirects, TLS, headers and body.
+    /// The timeout of the whole fetch: redirects, TLS, headers and body
+    /// ([`Self::DEFAULT_TIMEOUT`] by default).
     pub timeout: Duration,
-    /// The largest body read.
+    /// The largest body read ([`Self::DEFAULT_MAX_BODY_BYTES`] by default).
     pub max_body_bytes: usize,
-    /// The most redirects followed.
+    /// The most redirects followed ([`Self::DEFAULT_MAX_REDIRECTS`] by default).
     pub max_redirects: usize,
+}
+
+impl FetchSettings {
+    /// The default TCP connect timeout: 10 s.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default timeout of a whole fetch: 10 s.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default largest body: 1 MiB.
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+    /// The default most redirects followed: 5.
+    pub const DEFAULT_MAX_REDIRECTS: usize = 5;
 }
 
 impl Default for FetchSettings {
     fn default() -> Self {
         Self {
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(10),
-            max_body_bytes: 1024 * 1024,
-            max_redirects: 5,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            timeout: Self::DEFAULT_TIMEOUT,
+            max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+            max_redirects: Self::DEFAULT_MAX_REDIRECTS,
         }
+    }
+}
+
+impl FetchedResponse {
+    /// A response with this status, these headers and this body (for a [`Fetch`] of your own).
+    pub fn new(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        Self { status, headers, body }
     }
 }
 
@@ -100,11 +121,14 @@ impl std::fmt::Debug for HttpFetcher {
 impl HttpFetcher {
     /// A fetcher for `url` trusting the system's root certificates (`SSL_CERT_FILE` and
     /// `SSL_CERT_DIR` honoured), or the Mozilla roots when the system has none.
-    pub fn new(url: &JwkUrl, settings: FetchSettings) -> Result<Self, rustls::Error> {
+    pub fn new(url: &JwkUrl, settings: FetchSettings) -> Result<Self, TlsError> {
         Ok(Self::with_tls(url, settings, default_tls_config()?))
     }
 
-    /// A fetcher with a TLS configuration of the caller's (say, a private root certificate).
+    /// A fetcher with a TLS configuration of the caller's (say, a private root certificate or
+    /// a client certificate). This is the one place a rustls type appears in this crate's
+    /// API: it follows rustls 0.23, and a rustls release with a new major version is a
+    /// breaking release of this crate.
     pub fn with_tls(url: &JwkUrl, settings: FetchSettings, tls: Arc<rustls::ClientConfig>) -> Self {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -216,10 +240,16 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// The TLS set-up failed: the system's TLS configuration offers no protocol version rustls
+/// supports.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot set up TLS: {0}")]
+pub struct TlsError(pub(crate) rustls::Error);
+
 /// rustls with aws-lc-rs, trusting the system roots, or the Mozilla roots when there are none.
 /// Loading the system store reads files, so it happens once per process.
-fn default_tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
-    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, rustls::Error>> = OnceLock::new();
+fn default_tls_config() -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, TlsError>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
             let mut roots = rustls::RootCertStore::empty();
@@ -235,10 +265,11 @@ fn default_tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
 
 /// A client configuration with the aws-lc-rs provider, its safe default protocol versions and
 /// the given roots.
-pub fn tls_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, rustls::Error> {
+fn tls_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
+        .with_safe_default_protocol_versions()
+        .map_err(TlsError)?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }

@@ -5,8 +5,7 @@ mod http;
 mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use http::{Fetch, FetchSettings, FetchedResponse, HttpFetcher, TransportError, tls_config};
+pub use http::{Fetch, FetchSettings, FetchedResponse, HttpFetcher, TlsError, TransportError};
 pub use worker::{
-    CurrentKeys, FetchAttempt, FetchError, JwksHandle, JwksOptions, JwksStatus, NextFetchAt,
-    Trigger,
+    FetchAttempt, FetchError, JwksHandle, JwksOptions, JwksStatus, NextFetchAt, SpawnError, Trigger,
 };

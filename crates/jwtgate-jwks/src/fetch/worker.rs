@@ -1,36 +1,46 @@
 //! One background task per `jwk_url`: fetch, swap the key set in, schedule the next fetch.
 
 use std::fmt;
-use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arc_swap::{ArcSwap, Guard};
+use arc_swap::ArcSwap;
 use http::{HeaderMap, StatusCode};
 use jwtgate_config::JwkUrl;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::clock::{Clock, SystemClock};
-use super::http::{Fetch, FetchSettings, HttpFetcher, TransportError};
+use super::http::{Fetch, FetchSettings, HttpFetcher, TlsError, TransportError};
 use crate::key_set::{JwkSet, JwksError};
 use crate::refresh::{self, NextFetch};
+use crate::source::{KeySet, Refetch};
 
 /// Skipped keys of one fetch named in the log; the rest are counted in one line.
 const LOGGED_SKIPS: usize = 10;
-/// Settings of a key set fetcher.
+/// Settings of a key set fetcher. Start from `default()` and set what differs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct JwksOptions {
     /// Timeouts and limits of each fetch.
     pub fetch: FetchSettings,
-    /// The least time between two refetches started by unknown `kid`s (D6: 30 s).
+    /// The least time between two refetches started by unknown `kid`s
+    /// ([`Self::DEFAULT_KID_REFETCH_INTERVAL`] by default).
     pub kid_refetch_interval: Duration,
+}
+
+impl JwksOptions {
+    /// The default least time between two refetches started by unknown `kid`s: 30 s (D6).
+    pub const DEFAULT_KID_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
 }
 
 impl Default for JwksOptions {
     fn default() -> Self {
-        Self { fetch: FetchSettings::default(), kid_refetch_interval: Duration::from_secs(30) }
+        Self {
+            fetch: FetchSettings::default(),
+            kid_refetch_interval: Self::DEFAULT_KID_REFETCH_INTERVAL,
+        }
     }
 }
 
@@ -55,8 +65,21 @@ pub enum FetchError {
     },
 }
 
+/// Why a fetcher did not start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// Called outside a tokio runtime: the fetcher runs as a tokio task.
+    #[error("no tokio runtime: a key set fetcher runs as a task of the current tokio runtime")]
+    NoRuntime,
+    /// The TLS set-up failed.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
 /// What started a fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Trigger {
     /// The first fetch, at start.
     Startup,
@@ -68,6 +91,7 @@ pub enum Trigger {
 
 /// One completed fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FetchAttempt {
     /// When the response (or the failure) arrived.
     pub at: SystemTime,
@@ -79,6 +103,7 @@ pub struct FetchAttempt {
 
 /// The next fetch, as scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NextFetchAt {
     /// At this time.
     At(SystemTime),
@@ -88,6 +113,7 @@ pub enum NextFetchAt {
 
 /// A fetcher's state, for `/readyz`, metrics and logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JwksStatus {
     /// The URL, redacted.
     pub url: String,
@@ -105,17 +131,6 @@ pub struct JwksStatus {
     pub fetches_ok: u64,
     /// Failed fetches so far.
     pub fetches_failed: u64,
-}
-
-/// The current key set, borrowed without locking.
-pub struct CurrentKeys(Guard<Arc<JwkSet>>);
-
-impl Deref for CurrentKeys {
-    type Target = JwkSet;
-
-    fn deref(&self) -> &JwkSet {
-        &self.0
-    }
 }
 
 struct Shared {
@@ -142,7 +157,7 @@ impl Drop for AbortOnDrop {
 
 /// A running fetcher for one `jwk_url`. Cloning is cheap; the task stops with the last clone.
 ///
-/// Readers take the current set with [`JwksHandle::keys`], an atomic load that never waits. A
+/// Readers take the current set with [`KeySet::current`], an atomic load that never waits. A
 /// failed fetch keeps the last good set; the first set fetched is kept (D5).
 #[derive(Clone)]
 pub struct JwksHandle {
@@ -157,19 +172,22 @@ impl fmt::Debug for JwksHandle {
 }
 
 impl JwksHandle {
-    /// Starts fetching `url` over HTTP(S) on the system clock. Needs a tokio runtime.
-    pub fn spawn(url: JwkUrl, options: &JwksOptions) -> Result<Self, rustls::Error> {
+    /// Starts fetching `url` over HTTP(S) on the system clock, as a task of the current tokio
+    /// runtime.
+    pub fn spawn(url: JwkUrl, options: &JwksOptions) -> Result<Self, SpawnError> {
         let fetcher = HttpFetcher::new(&url, options.fetch.clone())?;
-        Ok(Self::spawn_with(url, fetcher, SystemClock, options))
+        Self::spawn_with(url, fetcher, SystemClock, options)
     }
 
-    /// Starts fetching with any fetcher and clock (tests, simulations). Needs a tokio runtime.
+    /// Starts fetching with any fetcher and clock (tests, simulations), as a task of the
+    /// current tokio runtime.
     pub fn spawn_with<F: Fetch, C: Clock>(
         url: JwkUrl,
         fetcher: F,
         clock: C,
         options: &JwksOptions,
-    ) -> Self {
+    ) -> Result<Self, SpawnError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| SpawnError::NoRuntime)?;
         let status = JwksStatus {
             url: url.redacted().to_owned(),
             keys: 0,
@@ -191,23 +209,13 @@ impl JwksHandle {
             last_kid_refetch_ms: AtomicU64::new(0),
             kid_refetch_interval: options.kid_refetch_interval,
         });
-        let task = tokio::spawn(run(Arc::clone(&shared), fetcher, clock));
-        Self { shared, _task: Arc::new(AbortOnDrop(task)) }
+        let task = runtime.spawn(run(Arc::clone(&shared), fetcher, clock));
+        Ok(Self { shared, _task: Arc::new(AbortOnDrop(task)) })
     }
 
     /// The URL this fetcher serves.
     pub fn url(&self) -> &JwkUrl {
         &self.shared.url
-    }
-
-    /// The current key set (empty until the first successful fetch).
-    pub fn keys(&self) -> CurrentKeys {
-        CurrentKeys(self.shared.keys.load())
-    }
-
-    /// A number that changes whenever the key set is replaced (for caches of verdicts).
-    pub fn generation(&self) -> u64 {
-        self.shared.generation.load(Ordering::Acquire)
     }
 
     /// A snapshot of the fetcher's state.
@@ -222,13 +230,13 @@ impl JwksHandle {
         let _ = attempts.wait_for(|&done| done >= count).await;
     }
 
-    /// Called for a token whose `kid` matches no key of the set (D6): starts one background
-    /// refetch unless a fetch is in flight or a kid-triggered refetch started less than the
-    /// configured interval before `now`. Returns whether it started one. Never waits.
-    pub fn refetch_for_unknown_kid(&self, now: SystemTime) -> bool {
+    /// Starts one background refetch for an unknown `kid` (D6) unless a fetch is in flight or a
+    /// kid-triggered refetch started less than the configured interval before `now`. Returns
+    /// whether a fetch is now under way (started here or already in flight).
+    fn refetch_for_unknown_kid(&self, now: SystemTime) -> bool {
         let shared = &self.shared;
         if shared.fetch_in_flight.load(Ordering::Acquire) {
-            return false;
+            return true;
         }
         let now_ms = now
             .duration_since(UNIX_EPOCH)
@@ -246,20 +254,114 @@ impl JwksHandle {
             .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            return false;
+            // Another request started it a moment ago.
+            return true;
         }
         shared.kid_refetch.notify_one();
         true
     }
 }
 
+impl KeySet for JwksHandle {
+    fn current(&self) -> Arc<JwkSet> {
+        self.shared.keys.load_full()
+    }
+
+    fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// Starts one background refetch unless a fetch is in flight or a kid-triggered refetch
+    /// started less than [`JwksOptions::kid_refetch_interval`] before `now` (D6). The answer is
+    /// pending while a fetch is under way, and completes with the next completed attempt.
+    fn request_refetch(&self, _kid: &str, now: SystemTime) -> Refetch {
+        // Subscribed before asking, so an attempt that completes in between is not missed.
+        let mut attempts = self.shared.attempts.subscribe();
+        let completed = *attempts.borrow_and_update();
+        if !self.refetch_for_unknown_kid(now) {
+            return Refetch::none();
+        }
+        Refetch::pending(async move {
+            // An error means the task is gone; there is nothing more to wait for.
+            let _ = attempts.wait_for(|&done| done > completed).await;
+        })
+    }
+}
+
+/// The schedule the fetch loop keeps between fetches.
+#[derive(Default)]
+struct Schedule {
+    /// When the next timed fetch is due; `None`: only an unknown `kid` fetches again.
+    deadline: Option<SystemTime>,
+    consecutive_failures: u32,
+    /// Whether a success scheduled a timed refresh; rule 5 of D2 reads it.
+    refreshing: bool,
+}
+
+impl Schedule {
+    /// A good set arrived at `now` with these headers (D2).
+    fn succeeded(&mut self, headers: &HeaderMap, now: SystemTime) -> refresh::Decision {
+        let decision = refresh::after_success(headers, now, self.refreshing);
+        self.refreshing = matches!(decision.next, NextFetch::After(_));
+        self.deadline = match decision.next {
+            NextFetch::After(delay) => Some(now + delay),
+            NextFetch::Never => None,
+        };
+        self.consecutive_failures = 0;
+        decision
+    }
+
+    /// A fetch started by `trigger` failed at `now`: back off, except that a failed
+    /// kid-triggered refetch changes neither keys nor schedule (D6).
+    fn failed(&mut self, trigger: Trigger, now: SystemTime) {
+        if trigger != Trigger::UnknownKid {
+            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+            self.deadline = Some(now + refresh::after_failure(self.consecutive_failures));
+        }
+    }
+}
+
+impl Shared {
+    /// Swaps a good set in and records it.
+    fn install(&self, set: JwkSet, decision: &refresh::Decision, now: SystemTime) -> usize {
+        // A hostile or huge set must not flood the log: the first few skips are named, the
+        // rest counted.
+        for skipped in set.skipped().iter().take(LOGGED_SKIPS) {
+            tracing::warn!(url = %self.url, %skipped, "skipping unusable JWK");
+        }
+        if let Some(more) = set.skipped().len().checked_sub(LOGGED_SKIPS).filter(|&n| n > 0) {
+            tracing::warn!(url = %self.url, more, "skipping more unusable JWKs");
+        }
+        tracing::info!(
+            url = %self.url, keys = set.len(), rule = ?decision.rule,
+            next = ?decision.next, "JWKS fetched"
+        );
+        let (count, skipped) = (set.len(), set.skipped().len());
+        self.keys.store(Arc::new(set));
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        status.keys = count;
+        status.skipped = skipped;
+        status.last_success = Some(now);
+        status.fetches_ok += 1;
+        count
+    }
+
+    /// Records a completed attempt and the next fetch it leaves scheduled.
+    fn record(&self, attempt: FetchAttempt, deadline: Option<SystemTime>) {
+        let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        if attempt.outcome.is_err() {
+            status.fetches_failed += 1;
+        }
+        status.last_attempt = Some(attempt);
+        status.next_fetch = Some(deadline.map_or(NextFetchAt::Never, NextFetchAt::At));
+    }
+}
+
 /// The fetch loop. Runs until the last handle is dropped.
 async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
     let mut trigger = Trigger::Startup;
-    let mut deadline: Option<SystemTime> = None;
-    let mut consecutive_failures = 0_u32;
-    // Whether a success scheduled a timed refresh; rule 5 of D2 reads it.
-    let mut refreshing = false;
+    let mut schedule = Schedule::default();
     loop {
         shared.fetch_in_flight.store(true, Ordering::Release);
         tracing::info!(url = %shared.url, ?trigger, "fetching JWKS");
@@ -267,57 +369,21 @@ async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
         let now = clock.now();
         let outcome = match result {
             Ok((set, headers)) => {
-                let decision = refresh::after_success(&headers, now, refreshing);
-                refreshing = matches!(decision.next, NextFetch::After(_));
-                deadline = match decision.next {
-                    NextFetch::After(delay) => Some(now + delay),
-                    NextFetch::Never => None,
-                };
-                consecutive_failures = 0;
-                // A hostile or huge set must not flood the log: the first few skips are
-                // named, the rest counted.
-                for skipped in set.skipped().iter().take(LOGGED_SKIPS) {
-                    tracing::warn!(url = %shared.url, %skipped, "skipping unusable JWK");
-                }
-                if let Some(more) = set.skipped().len().checked_sub(LOGGED_SKIPS).filter(|&n| n > 0)
-                {
-                    tracing::warn!(url = %shared.url, more, "skipping more unusable JWKs");
-                }
-                tracing::info!(
-                    url = %shared.url, keys = set.len(), rule = ?decision.rule,
-                    next = ?decision.next, "JWKS fetched"
-                );
-                let count = set.len();
-                let skipped = set.skipped().len();
-                shared.keys.store(Arc::new(set));
-                shared.generation.fetch_add(1, Ordering::AcqRel);
-                let mut status = shared.status.lock().unwrap_or_else(PoisonError::into_inner);
-                status.keys = count;
-                status.skipped = skipped;
-                status.last_success = Some(now);
-                status.fetches_ok += 1;
-                Ok(count)
+                let decision = schedule.succeeded(&headers, now);
+                Ok(shared.install(set, &decision, now))
             }
             Err(error) => {
-                // A failed kid-triggered refetch changes neither keys nor schedule (D6).
-                if trigger != Trigger::UnknownKid {
-                    consecutive_failures = consecutive_failures.saturating_add(1);
-                    deadline = Some(now + refresh::after_failure(consecutive_failures));
-                }
+                schedule.failed(trigger, now);
                 tracing::warn!(url = %shared.url, %error, "JWKS fetch failed; keeping the last good keys");
-                shared.status.lock().unwrap_or_else(PoisonError::into_inner).fetches_failed += 1;
                 Err(error)
             }
         };
-        {
-            let mut status = shared.status.lock().unwrap_or_else(PoisonError::into_inner);
-            status.last_attempt = Some(FetchAttempt { at: now, trigger, outcome });
-            status.next_fetch = Some(deadline.map_or(NextFetchAt::Never, NextFetchAt::At));
-        }
+        shared.record(FetchAttempt { at: now, trigger, outcome }, schedule.deadline);
         // The sleep is armed before the attempt is announced, so whoever waits for the attempt
         // sees the next fetch already scheduled on the clock.
-        let sleep =
-            deadline.map(|at| clock.sleep(at.duration_since(clock.now()).unwrap_or_default()));
+        let sleep = schedule
+            .deadline
+            .map(|at| clock.sleep(at.duration_since(clock.now()).unwrap_or_default()));
         shared.fetch_in_flight.store(false, Ordering::Release);
         shared.attempts.send_modify(|done| *done += 1);
 

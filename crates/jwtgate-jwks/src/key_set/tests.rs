@@ -134,6 +134,7 @@ fn an_ec_certificate_is_checked_against_the_point() {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "a table of key shapes and their reasons")]
 fn unusable_keys_are_skipped_with_a_reason() {
     let rsa = Value::Object(TestKey::load("rsa-2048").jwk());
     let ec = Value::Object(TestKey::load("ec-p256").jwk());

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use jwtgate_config::JwkUrl;
 use jwtgate_jwks::{
-    FetchError, FetchSettings, HttpFetcher, JwksHandle, JwksOptions, ManualClock, NextFetchAt,
-    TransportError,
+    FetchError, FetchSettings, HttpFetcher, JwksHandle, JwksOptions, KeySet as _, ManualClock,
+    NextFetchAt, Refetch, TransportError,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -15,11 +15,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::{Keys, at, attempts, clock, settle};
 
 fn settings() -> FetchSettings {
-    FetchSettings {
-        connect_timeout: Duration::from_secs(1),
-        timeout: Duration::from_secs(1),
-        ..FetchSettings::default()
-    }
+    let mut settings = FetchSettings::default();
+    settings.connect_timeout = Duration::from_secs(1);
+    settings.timeout = Duration::from_secs(1);
+    settings
 }
 
 fn spawn(server: &MockServer, clock: &ManualClock) -> JwksHandle {
@@ -29,8 +28,9 @@ fn spawn(server: &MockServer, clock: &ManualClock) -> JwksHandle {
 fn spawn_at(server: &MockServer, route: &str, clock: &ManualClock) -> JwksHandle {
     let url = JwkUrl::parse(&format!("{}{route}", server.uri())).unwrap();
     let fetcher = HttpFetcher::new(&url, settings()).unwrap();
-    let options = JwksOptions { fetch: settings(), ..JwksOptions::default() };
-    JwksHandle::spawn_with(url, fetcher, clock.clone(), &options)
+    let mut options = JwksOptions::default();
+    options.fetch = settings();
+    JwksHandle::spawn_with(url, fetcher, clock.clone(), &options).unwrap()
 }
 
 fn keys_response(headers: &[(&str, &str)], body: &str) -> ResponseTemplate {
@@ -235,13 +235,18 @@ async fn an_unknown_kid_fetches_the_new_key_once() {
     let clock = clock();
     let handle = spawn(&server, &clock);
     attempts(&handle, 1).await;
-    assert!(!handle.keys().contains_kid("b"));
-    let started = (0..1000).filter(|_| handle.refetch_for_unknown_kid(at(0))).count();
-    assert_eq!(started, 1);
-    attempts(&handle, 2).await;
-    assert!(handle.keys().contains_kid("b"));
+    assert!(!handle.current().contains_kid("b"));
+    let refetch = handle.request_refetch("b", at(0));
+    assert!(refetch.is_pending());
+    // Every other request of the moment joins the same refetch.
+    let joined: Vec<Refetch> = (0..1000).map(|_| handle.request_refetch("b", at(0))).collect();
+    refetch.await;
+    assert!(handle.current().contains_kid("b"), "awaiting the refetch brings the new key");
+    for refetch in joined {
+        refetch.await;
+    }
     assert_eq!((requests(&server).await, keys.verifying(&handle).as_str()), (2, "AB"));
-    let again = (0..1000).filter(|_| handle.refetch_for_unknown_kid(at(10))).count();
+    let again = (0..1000).filter(|_| handle.request_refetch("c", at(10)).is_pending()).count();
     settle().await;
     assert_eq!((again, requests(&server).await), (0, 2));
 }
@@ -287,7 +292,8 @@ async fn a_refused_connection_is_a_transport_error() {
         HttpFetcher::new(&url, settings()).unwrap(),
         clock(),
         &JwksOptions::default(),
-    );
+    )
+    .unwrap();
     attempts(&handle, 1).await;
     let outcome = handle.status().last_attempt.unwrap().outcome;
     assert!(

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use jwtgate_config::Algorithm;
-use jwtgate_jwks::{Fetch, FetchedResponse, JwksHandle, ManualClock, TransportError};
+use jwtgate_jwks::{Fetch, FetchedResponse, JwksHandle, KeySet as _, ManualClock, TransportError};
 use jwtgate_test_support::keys::{TestKey, jwks};
 
 /// Where every manual clock starts: Tue, 14 Nov 2023 22:13:20 GMT.
@@ -49,7 +49,7 @@ impl Keys {
 
     /// Which of A and B the handle's current set verifies, as "A", "B", "AB" or "".
     pub(crate) fn verifying(&self, handle: &JwksHandle) -> String {
-        let set = handle.keys();
+        let set = handle.current();
         let verifies = |signer: &TestKey, alg: Algorithm| {
             let signature = signer.sign(alg.name(), b"h.p");
             set.keys().iter().any(|jwk| jwk.key().verify(alg, b"h.p", &signature))
@@ -82,7 +82,7 @@ pub(crate) fn respond(status: StatusCode, headers: &[(&str, &str)], body: &str) 
             HeaderValue::from_str(value).unwrap(),
         );
     }
-    Ok(FetchedResponse { status, headers: map, body: Bytes::copy_from_slice(body.as_bytes()) })
+    Ok(FetchedResponse::new(status, map, Bytes::copy_from_slice(body.as_bytes())))
 }
 
 /// A fetcher answering from a script, the last entry repeating; it counts its fetches and can

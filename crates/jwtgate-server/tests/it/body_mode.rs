@@ -21,12 +21,9 @@ const MARKER: &str = "QUOTED";
 fn app() -> Arc<App> {
     static APP: OnceLock<Arc<App>> = OnceLock::new();
     Arc::clone(APP.get_or_init(|| {
-        let config = AuthenticatorConfig {
-            secrets: vec![parse_jwt_secret(&hs256_secret()).unwrap()],
-            unauthorized_role: Some("anonymous".to_owned()),
-            ..AuthenticatorConfig::default()
-        };
-        Arc::new(App::new(Authenticator::new(config, |_| None)).unwrap())
+        let mut config = AuthenticatorConfig::new(vec![parse_jwt_secret(&hs256_secret()).unwrap()]);
+        config.unauthorized_role = Some("anonymous".to_owned());
+        Arc::new(App::new(Authenticator::new(config, |_| None), Vec::new()).unwrap())
     }))
 }
 

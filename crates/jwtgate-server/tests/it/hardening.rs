@@ -152,6 +152,7 @@ impl Secrets {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
 fn nothing_secret_reaches_logs_or_bodies_at_trace_level() {
     let runtime = runtime();
     let provider = runtime.block_on(MockServer::start());

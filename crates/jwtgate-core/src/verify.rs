@@ -1,0 +1,195 @@
+//! One presented token read once, and the verification of the (secret, token) pair chosen for
+//! it: signature, registered claims, claims resolution.
+
+use std::convert::Infallible;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jwtgate_claims::{ClaimsError, ClaimsSet};
+use jwtgate_config::{JwtSecret, KeySource, VerifyingKey};
+use jwtgate_jwks::{KeySet, Refetch};
+use std::sync::Arc;
+
+use crate::answer::{Authenticated, Caller};
+use crate::error::{AuthError, JwtError, MAX_TOKEN_BYTES};
+use crate::token::{self, DecodedToken, Registered, TokenAlgorithm};
+
+/// A configured secret with the key set of its `jwk_url`, if it has one.
+pub(crate) struct ConfiguredSecret {
+    pub(crate) secret: JwtSecret,
+    pub(crate) location: usize,
+    pub(crate) key_set: Option<Arc<dyn KeySet>>,
+}
+
+impl ConfiguredSecret {
+    /// The generation of the key set a verification starts from (0 for a configured key).
+    pub(crate) fn generation(&self) -> u64 {
+        self.key_set.as_ref().map_or(0, |key_set| key_set.generation())
+    }
+
+    /// Whether the issuer pre-match lets this secret take `token` (section 6): a token without
+    /// a readable `iss`, or a secret without `issuer`, always fits.
+    pub(crate) fn fits(&self, token: &Presented<'_>) -> bool {
+        match (self.secret.issuer(), token.issuer()) {
+            (Some(wanted), Some(iss)) => wanted == iss,
+            _ => true,
+        }
+    }
+}
+
+/// Decodes a token found in the request, refusing an oversized one unread.
+pub(crate) fn decode(token: &[u8]) -> Result<DecodedToken<'_>, JwtError> {
+    if token.len() > MAX_TOKEN_BYTES { Err(JwtError::TooLarge) } else { token::decode(token) }
+}
+
+/// A token the request presented, read once whatever the number of secrets.
+pub(crate) struct Presented<'t> {
+    /// Its location's index.
+    pub(crate) location: usize,
+    /// The token read as far as it goes: the first failure (decoding, the claims set, a
+    /// registered claim's type) stops the reading and is the token's error.
+    pub(crate) read: Result<ReadToken<'t>, JwtError>,
+}
+
+/// A token decoded, its claims set parsed and its registered claims typed.
+pub(crate) struct ReadToken<'t> {
+    pub(crate) decoded: &'t DecodedToken<'t>,
+    pub(crate) claims: ClaimsSet<'t>,
+    pub(crate) registered: Registered<'t>,
+}
+
+impl<'t> Presented<'t> {
+    pub(crate) fn read(location: usize, decoded: &'t Result<DecodedToken<'t>, JwtError>) -> Self {
+        let read = decoded.as_ref().map_err(Clone::clone).and_then(|decoded| {
+            let claims = ClaimsSet::parse(&decoded.payload).map_err(JwtError::ClaimsSetDecode)?;
+            let registered = token::registered(&claims)?;
+            Ok(ReadToken { decoded, claims, registered })
+        });
+        Self { location, read }
+    }
+
+    /// The token's `iss`, when it reads as far as its registered claims (3.6.1).
+    fn issuer(&self) -> Option<&str> {
+        self.read.as_ref().ok().and_then(|read| read.registered.iss.as_deref())
+    }
+}
+
+/// Whether a request may wait for a key set refetch (D6), as a type: the path that may not
+/// cannot produce a wait.
+pub(crate) trait Waiting {
+    /// What a stop to wait carries.
+    type Pending;
+    /// The refetch to wait for, if this request waits for it.
+    fn pending(refetch: Refetch) -> Option<Self::Pending>;
+}
+
+/// The request may wait for a refetch that is under way.
+pub(crate) struct MayWait;
+
+impl Waiting for MayWait {
+    type Pending = Refetch;
+
+    fn pending(refetch: Refetch) -> Option<Refetch> {
+        refetch.is_pending().then_some(refetch)
+    }
+}
+
+/// The request never waits: a refetch it asked for runs in the background.
+pub(crate) struct NeverWait;
+
+impl Waiting for NeverWait {
+    type Pending = Infallible;
+
+    fn pending(_refetch: Refetch) -> Option<Infallible> {
+        None
+    }
+}
+
+/// Why verification stopped short of a session.
+pub(crate) enum Stop<P> {
+    /// Denied, with Hasura's error.
+    Denied(AuthError),
+    /// Waiting for a key set refetch would decide it.
+    AwaitKeys(P),
+}
+
+impl<P> From<AuthError> for Stop<P> {
+    fn from(error: AuthError) -> Self {
+        Self::Denied(error)
+    }
+}
+
+impl<P> From<JwtError> for Stop<P> {
+    fn from(error: JwtError) -> Self {
+        Self::Denied(error.into())
+    }
+}
+
+impl<P> From<ClaimsError> for Stop<P> {
+    fn from(error: ClaimsError) -> Self {
+        Self::Denied(error.into())
+    }
+}
+
+/// Signature, registered claims and claims resolution of the chosen (secret, token) pair.
+pub(crate) fn verify<W: Waiting>(
+    configured: &ConfiguredSecret,
+    token: &ReadToken<'_>,
+    role_header: Option<&str>,
+    now: SystemTime,
+) -> Result<Authenticated, Stop<W::Pending>> {
+    let secret = &configured.secret;
+    check_signature::<W>(configured, token.decoded, now)?;
+    token::check(
+        &token.registered,
+        seconds(now),
+        secret.allowed_skew(),
+        secret.issuer(),
+        secret.audience(),
+    )?;
+    let session = jwtgate_claims::resolve(&token.claims, secret.claims(), role_header)?;
+    Ok(Authenticated::new(session, token.registered.exp, Caller::Token))
+}
+
+/// Tries the secret's keys: the one configured key, or the keys of the set D19 allows (those
+/// the token's `kid` names, else those fitting its `alg`). A `kid` the set lacks asks the key
+/// set for a refetch (D6), which a request that may wait waits for when the signature fails.
+fn check_signature<W: Waiting>(
+    configured: &ConfiguredSecret,
+    token: &DecodedToken<'_>,
+    now: SystemTime,
+) -> Result<(), Stop<W::Pending>> {
+    let alg = match token.alg {
+        TokenAlgorithm::None => return Err(JwtError::NoSignatures.into()),
+        TokenAlgorithm::Known(alg) => Some(alg),
+        TokenAlgorithm::Unverifiable => None,
+    };
+    let verifies = |key: &VerifyingKey, alg| key.verify(alg, token.signing_input, &token.signature);
+    let key_set = match (configured.secret.key_source(), &configured.key_set) {
+        (KeySource::Key { key, .. }, _) if alg.is_some_and(|alg| verifies(key, alg)) => {
+            return Ok(());
+        }
+        (KeySource::Key { .. }, _) => return Err(JwtError::InvalidSignature.into()),
+        // Every other source is a key set, held by the authenticator when one was given.
+        (_, Some(key_set)) => key_set,
+        (_, None) => return Err(JwtError::NoUsableKeys.into()),
+    };
+    let set = key_set.current();
+    let kid = token.kid.as_deref();
+    let refetch =
+        kid.filter(|kid| !set.contains_kid(kid)).map(|kid| key_set.request_refetch(kid, now));
+    if alg.is_some_and(|alg| set.keys_to_try(kid, alg).any(|jwk| verifies(jwk.key(), alg))) {
+        return Ok(());
+    }
+    if let Some(pending) = refetch.and_then(W::pending) {
+        return Err(Stop::AwaitKeys(pending));
+    }
+    Err(if set.is_empty() { JwtError::NoUsableKeys } else { JwtError::InvalidSignature }.into())
+}
+
+/// Seconds since the epoch as jose reads `NumericDate`s.
+pub(crate) fn seconds(now: SystemTime) -> f64 {
+    match now.duration_since(UNIX_EPOCH) {
+        Ok(since) => since.as_secs_f64(),
+        Err(before) => -before.duration().as_secs_f64(),
+    }
+}

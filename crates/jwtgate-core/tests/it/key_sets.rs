@@ -1,0 +1,110 @@
+//! Key sets through the `KeySet` trait: a token signed by a rotated key may wait for the
+//! refetch its `kid` starts (`Outcome::AwaitKeys`), a request that may not wait never does,
+//! and a set that never changes never asks anyone to wait (D6).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderMap;
+use jwtgate_config::{JwkUrl, parse_jwt_secret};
+use jwtgate_core::{
+    AuthError, Authenticated, Authenticator, AuthenticatorConfig, FixedKeySet, JwkSet, JwtError,
+    KeySet, Outcome,
+};
+use jwtgate_jwks::{JwksHandle, JwksOptions, ManualClock};
+use jwtgate_test_support::keys::{TestKey, jwks};
+use serde_json::json;
+
+use crate::support::{Script, bearer, claims, mint_with_header, now, session_of};
+
+fn authenticator(key_set: &Arc<dyn KeySet>) -> Authenticator {
+    let secret = parse_jwt_secret(r#"{"jwk_url": "https://keys.example/jwks"}"#).unwrap();
+    // The default configuration, verified-token cache included: an answer to wait is never cached.
+    Authenticator::new(AuthenticatorConfig::new(vec![secret]), |_| Some(Arc::clone(key_set)))
+}
+
+fn token(key: &TestKey, alg: &str, kid: &str) -> HeaderMap {
+    bearer(&mint_with_header(&json!({"alg": alg, "kid": kid}), &claims().to_string(), key, alg))
+}
+
+fn verdict(outcome: Outcome) -> Result<Arc<Authenticated>, AuthError> {
+    match outcome {
+        Outcome::Done(verdict) => verdict,
+        Outcome::AwaitKeys(refetch) => panic!("asked to wait for {refetch:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_token_signed_by_a_rotated_key_waits_for_the_refetch_its_kid_starts() {
+    let (a, b, stranger) =
+        (TestKey::load("ec-p256"), TestKey::load("ed25519"), TestKey::load("rsa-2048"));
+    let before = jwks(&[a.jwk_with_kid("a")]);
+    let after = jwks(&[a.jwk_with_kid("a"), b.jwk_with_kid("b")]);
+    let handle = JwksHandle::spawn_with(
+        JwkUrl::parse("https://keys.example/jwks").unwrap(),
+        Script::new([before, after]),
+        ManualClock::new(now()),
+        &JwksOptions::default(),
+    )
+    .unwrap();
+    handle.wait_for_attempts(1).await;
+    let authenticator = authenticator(&(Arc::new(handle.clone()) as Arc<dyn KeySet>));
+    let rotated = token(&b, "EdDSA", "b");
+
+    let Outcome::AwaitKeys(refetch) = authenticator.authenticate(&rotated, now()) else {
+        panic!("a kid the set lacks, with a refetch under way, asks to wait");
+    };
+    assert!(refetch.is_pending());
+    refetch.await;
+    assert_eq!(handle.status().fetches_ok, 2);
+    session_of(authenticator.authenticate_now(&rotated, now()));
+    session_of(verdict(authenticator.authenticate(&rotated, now())));
+
+    // Within 30 s of that refetch no other starts, so nobody is asked to wait.
+    let unknown = token(&stranger, "RS256", "c");
+    let later = now() + Duration::from_secs(10);
+    assert_eq!(
+        verdict(authenticator.authenticate(&unknown, later)).unwrap_err(),
+        AuthError::Jwt(JwtError::InvalidSignature)
+    );
+    // A request that may not wait is answered from the set held, the refetch runs behind it.
+    let after_the_window = now() + Duration::from_secs(31);
+    assert_eq!(
+        authenticator.authenticate_now(&unknown, after_the_window).unwrap_err(),
+        AuthError::Jwt(JwtError::InvalidSignature)
+    );
+    handle.wait_for_attempts(3).await;
+    assert_eq!(handle.status().fetches_ok, 3);
+}
+
+#[tokio::test]
+async fn a_token_the_held_set_verifies_never_waits() {
+    let b = TestKey::load("ed25519");
+    // `b` without a kid: a token naming an unknown kid is tried against the keys fitting its
+    // alg (D19), verifies, and is answered at once while the refetch runs.
+    let mut jwk = b.jwk_with_kid("b");
+    jwk.as_object_mut().unwrap().remove("kid");
+    let handle = JwksHandle::spawn_with(
+        JwkUrl::parse("https://keys.example/jwks").unwrap(),
+        Script::new([jwks(&[jwk])]),
+        ManualClock::new(now()),
+        &JwksOptions::default(),
+    )
+    .unwrap();
+    handle.wait_for_attempts(1).await;
+    let authenticator = authenticator(&(Arc::new(handle.clone()) as Arc<dyn KeySet>));
+    session_of(verdict(authenticator.authenticate(&token(&b, "EdDSA", "new"), now())));
+    handle.wait_for_attempts(2).await;
+}
+
+#[test]
+fn a_fixed_key_set_never_asks_to_wait() {
+    let (a, b) = (TestKey::load("ec-p256"), TestKey::load("ed25519"));
+    let set = JwkSet::parse(jwks(&[a.jwk_with_kid("a")]).as_bytes()).unwrap();
+    let authenticator = authenticator(&(Arc::new(FixedKeySet::new(set)) as Arc<dyn KeySet>));
+    session_of(verdict(authenticator.authenticate(&token(&a, "ES256", "a"), now())));
+    assert_eq!(
+        verdict(authenticator.authenticate(&token(&b, "EdDSA", "b"), now())).unwrap_err(),
+        AuthError::Jwt(JwtError::InvalidSignature)
+    );
+}
