@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use jwtgate_config::{JwtSecret, parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig};
-use jwtgate_jwks::{FetchSettings, Fetchers, JwksOptions, KeySet as _};
+use jwtgate_jwks::{FetchSettings, Fetchers, JwksHandle, JwksOptions, KeySet as _};
 use serde_json::Value;
 use tokio::net::TcpListener;
 

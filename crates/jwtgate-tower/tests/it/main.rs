@@ -9,6 +9,7 @@
 )]
 
 mod axum;
+mod errors_doc;
 mod examples;
 mod layer;
 mod support;
