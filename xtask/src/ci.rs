@@ -16,8 +16,14 @@ struct Step {
 }
 
 /// The crates published to crates.io: every member without `publish = false`.
-const PUBLISHED: [&str; 5] =
-    ["jwtgate-config", "jwtgate-claims", "jwtgate-jwks", "jwtgate-core", "jwtgate-server"];
+const PUBLISHED: [&str; 6] = [
+    "jwtgate-config",
+    "jwtgate-claims",
+    "jwtgate-jwks",
+    "jwtgate-core",
+    "jwtgate-server",
+    "jwtgate-tower",
+];
 
 const STEPS: [Step; 10] = [
     Step { name: "format", args: &["fmt", "--all", "--", "--check"], env: &[] },
@@ -78,6 +84,8 @@ const STEPS: [Step; 10] = [
             PUBLISHED[3],
             "-p",
             PUBLISHED[4],
+            "-p",
+            PUBLISHED[5],
         ],
         env: &[],
     },

@@ -53,6 +53,27 @@ impl AuthError {
     pub fn token_presented(&self) -> bool {
         !matches!(self, Self::MissingToken | Self::InvalidAdminSecret)
     }
+
+    /// The `WWW-Authenticate` challenge of the 401 answer (RFC 6750 section 3):
+    /// `Bearer error="invalid_token"` when a token was presented, else `Bearer`.
+    pub fn www_authenticate(&self) -> http::HeaderValue {
+        static BEARER: http::HeaderValue = http::HeaderValue::from_static("Bearer");
+        static INVALID_TOKEN: http::HeaderValue =
+            http::HeaderValue::from_static("Bearer error=\"invalid_token\"");
+        if self.token_presented() { INVALID_TOKEN.clone() } else { BEARER.clone() }
+    }
+
+    /// Hasura's error body for this denial: `{"error":"<message>","path":"$","code":"<code>"}`.
+    pub fn hasura_body(&self) -> String {
+        hasura_error_body(&self.to_string(), self.code())
+    }
+}
+
+/// Hasura's error shape, `{"error":"<message>","path":"$","code":"<code>"}` in that key order,
+/// as compact JSON.
+pub fn hasura_error_body(message: &str, code: &str) -> String {
+    let text = |text: &str| serde_json::Value::String(text.to_owned());
+    format!(r#"{{"error":{},"path":"$","code":{}}}"#, text(message), text(code))
 }
 
 /// A token-level failure; `Display` is the part after `Could not verify JWT: `.

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
-use jwtgate_core::{AuthError, Authenticated, Caller};
+use jwtgate_core::{AuthError, Authenticated, Caller, hasura_error_body};
 use serde::Serializer as _;
 use serde_json::Value;
 
@@ -18,9 +18,6 @@ const LAST_REPRESENTABLE_EXP: f64 = 253_402_300_800.0;
 
 static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 static NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
-static BEARER: HeaderValue = HeaderValue::from_static("Bearer");
-static BEARER_INVALID_TOKEN: HeaderValue =
-    HeaderValue::from_static("Bearer error=\"invalid_token\"");
 
 /// The 200 answer for a session, made once per answer (a cached answer keeps it).
 pub(crate) struct RenderedSession {
@@ -97,19 +94,17 @@ fn imf_fixdate(exp: f64) -> Option<String> {
 
 /// The 401 answer for a denial.
 pub(crate) fn denial(error: &AuthError) -> Response<Body> {
-    let authenticate = if error.token_presented() { &BEARER_INVALID_TOKEN } else { &BEARER };
-    let mut response = error_response(error.status(), &error.to_string(), error.code());
-    response.headers_mut().insert(WWW_AUTHENTICATE, authenticate.clone());
+    let mut response = with_error_body(error.status(), error.hasura_body());
+    response.headers_mut().insert(WWW_AUTHENTICATE, error.www_authenticate());
     response
 }
 
 /// Hasura's error shape: `{"error": message, "path": "$", "code": code}`, in that key order.
 pub(crate) fn error_response(status: StatusCode, message: &str, code: &str) -> Response<Body> {
-    let body = format!(
-        r#"{{"error":{},"path":"$","code":{}}}"#,
-        Value::String(message.to_owned()),
-        Value::String(code.to_owned())
-    );
+    with_error_body(status, hasura_error_body(message, code))
+}
+
+fn with_error_body(status: StatusCode, body: String) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, APPLICATION_JSON.clone());

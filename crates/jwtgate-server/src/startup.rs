@@ -1,15 +1,14 @@
 //! Start-up in docs/server.md's order: validate the configuration, fetch every `jwk_url` once,
 //! bind, print the listening line, then log and serve until a signal.
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwtgate_config::{JwkUrl, JwtSecret, KeySource, parse_jwt_secret, parse_jwt_secrets};
+use jwtgate_config::{JwtSecret, parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig};
-use jwtgate_jwks::{FetchSettings, JwksHandle, JwksOptions, KeySet};
+use jwtgate_jwks::{FetchSettings, Fetchers, JwksHandle, JwksOptions, KeySet as _};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
@@ -59,12 +58,9 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
     config.admin_secret = settings.admin_secret.map(Into::into);
     config.unauthorized_role = settings.unauthorized_role;
     config.token_cache_size = settings.token_cache_size;
-    let authenticator = Authenticator::new(config, |url| {
-        let handle = key_sets.get(url)?;
-        Some(Arc::new(handle.clone()) as Arc<dyn KeySet>)
-    });
-    let app = App::new(authenticator, key_sets.into_values().collect())
-        .map_err(|error| error.to_string())?;
+    let authenticator = Authenticator::new(config, |url| key_sets.key_set(url));
+    let app =
+        App::new(authenticator, key_sets.into_handles()).map_err(|error| error.to_string())?;
 
     let low_open_files_limit = server::raise_open_files_limit(settings.max_connections);
     let listener = listen(&settings.host, settings.port).await?;
@@ -91,18 +87,10 @@ async fn start_key_sets(
     secrets: &[JwtSecret],
     field_prefix: &dyn Fn(usize) -> String,
     jwks_required: bool,
-) -> Result<HashMap<JwkUrl, JwksHandle>, String> {
-    let mut key_sets: HashMap<JwkUrl, (usize, JwksHandle)> = HashMap::new();
-    for (index, secret) in secrets.iter().enumerate() {
-        if let KeySource::JwkUrl(url) = secret.key_source()
-            && !key_sets.contains_key(url)
-        {
-            let handle = JwksHandle::spawn(url.clone(), &JwksOptions::default())
-                .map_err(|error| format!("{}.jwk_url: {error}", field_prefix(index)))?;
-            key_sets.insert(url.clone(), (index, handle));
-        }
-    }
-    for (index, handle) in key_sets.values() {
+) -> Result<Fetchers, String> {
+    let fetchers = Fetchers::start(secrets, &JwksOptions::default())
+        .map_err(|error| format!("{}.jwk_url: {error}", field_prefix(error.secret)))?;
+    for (index, handle) in fetchers.iter() {
         let _ = tokio::time::timeout(FIRST_FETCH_WAIT, handle.wait_for_attempts(1)).await;
         if jwks_required && handle.current().is_empty() {
             let reason = handle
@@ -112,12 +100,12 @@ async fn start_key_sets(
                 .map_or_else(|| "no answer in time".to_owned(), |error| error.to_string());
             return Err(format!(
                 "{}.jwk_url: the first fetch of {} failed: {reason}",
-                field_prefix(*index),
+                field_prefix(index),
                 handle.url()
             ));
         }
     }
-    Ok(key_sets.into_iter().map(|(url, (_, handle))| (url, handle)).collect())
+    Ok(fetchers)
 }
 
 /// Binds `--host` and `--port`.

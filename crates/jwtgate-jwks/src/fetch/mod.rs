@@ -1,10 +1,12 @@
 //! The background fetcher: one tokio task per `jwk_url` (the `fetch` feature).
 
 mod clock;
+mod fetchers;
 mod http;
 mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use fetchers::{Fetchers, StartError};
 pub use http::{Fetch, FetchSettings, FetchedResponse, HttpFetcher, TlsError, TransportError};
 pub use worker::{
     FetchAttempt, FetchError, JwksHandle, JwksOptions, JwksStatus, NextFetchAt, SpawnError, Trigger,
