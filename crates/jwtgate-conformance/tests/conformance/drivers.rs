@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
-use jwtgate_core::{Authenticator, AuthenticatorConfig};
+use jwtgate_core::{Authenticator, AuthenticatorConfig, KEY_REFETCH_WAIT};
 use jwtgate_jwks::{
     Clock as _, HttpFetcher, JwksHandle, JwksOptions, KeySet, ManualClock, NextFetchAt,
 };
@@ -147,7 +147,7 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
             }
         }
         if let Some(status) = step.request_status {
-            let verdict = verdict_of(&authenticator, &headers, clock.now());
+            let verdict = verdict_of(&authenticator, &headers, clock.now()).await;
             if verdict.status != status {
                 return Err(format!(
                     "at {} s: status {} (expected {status}): {verdict:?}",
@@ -156,7 +156,7 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
             }
         }
     }
-    let verdict = verdict_of(&authenticator, &headers, clock.now());
+    let verdict = verdict_of(&authenticator, &headers, clock.now()).await;
     if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
         let key_set = key_sets.first().ok_or("fetches needs a jwk_url secret")?;
         let _ = tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(expected))
@@ -170,9 +170,14 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     Ok(verdict)
 }
 
-fn verdict_of(authenticator: &Authenticator, headers: &HeaderMap, now: SystemTime) -> Verdict {
-    // The server's path: a refetch an unknown `kid` starts runs in the background (D6).
-    match authenticator.authenticate_now(headers, now) {
+async fn verdict_of(
+    authenticator: &Authenticator,
+    headers: &HeaderMap,
+    now: SystemTime,
+) -> Verdict {
+    // The server's path: a token naming an unknown `kid` waits for the refetch, at most 2 s (D6).
+    let wait = || tokio::time::sleep(KEY_REFETCH_WAIT);
+    match authenticator.authenticate_waiting(headers, || now, wait).await {
         Ok(answer) => Verdict {
             status: 200,
             session: Some(
