@@ -131,6 +131,8 @@ pub struct JwksResponse {
     pub extra_keys: Vec<String>,
     /// A raw body instead of `keys`.
     pub body: Option<String>,
+    /// Milliseconds the provider takes to answer (a slow provider).
+    pub delay_ms: Option<u64>,
 }
 
 impl JwksResponse {

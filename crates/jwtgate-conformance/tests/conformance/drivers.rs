@@ -52,6 +52,9 @@ impl Provider {
                 if let Some(expires) = response.expires_at(now) {
                     template = template.insert_header("expires", expires.as_str());
                 }
+                if let Some(delay) = response.delay_ms {
+                    template = template.set_delay(Duration::from_millis(delay));
+                }
                 template.set_body_string(response.body())
             })
             .collect();

@@ -108,3 +108,65 @@ fn a_fixed_key_set_never_asks_to_wait() {
         AuthError::Jwt(JwtError::InvalidSignature)
     );
 }
+
+/// Serves `first` once; every later fetch never answers (a provider gone quiet).
+struct QuietAfterFirst {
+    first: String,
+    served: std::sync::atomic::AtomicBool,
+}
+
+impl jwtgate_jwks::Fetch for QuietAfterFirst {
+    async fn fetch(&self) -> Result<jwtgate_jwks::FetchedResponse, jwtgate_jwks::TransportError> {
+        if self.served.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        let body = bytes::Bytes::from(self.first.clone());
+        Ok(jwtgate_jwks::FetchedResponse::new(http::StatusCode::OK, HeaderMap::new(), body))
+    }
+}
+
+#[tokio::test]
+async fn waiting_ends_with_the_timer_when_the_refetch_does_not_answer() {
+    let (a, b) = (TestKey::load("ec-p256"), TestKey::load("ed25519"));
+    let fetcher = QuietAfterFirst {
+        first: jwks(&[a.jwk_with_kid("a")]),
+        served: std::sync::atomic::AtomicBool::new(false),
+    };
+    let handle = JwksHandle::spawn_with(
+        JwkUrl::parse("https://keys.example/jwks").unwrap(),
+        fetcher,
+        ManualClock::new(now()),
+        &JwksOptions::default(),
+    )
+    .unwrap();
+    handle.wait_for_attempts(1).await;
+    let authenticator = authenticator(&(Arc::new(handle.clone()) as Arc<dyn KeySet>));
+    // The timer has already run out: the request is answered from the set held.
+    let rotated = token(&b, "EdDSA", "b");
+    let verdict =
+        authenticator.authenticate_waiting(&rotated, now, || std::future::ready(())).await;
+    assert_eq!(verdict.unwrap_err(), AuthError::Jwt(JwtError::InvalidSignature));
+    // The set is still usable for the keys it has, and nothing waits for them.
+    let known = token(&a, "ES256", "a");
+    session_of(authenticator.authenticate_waiting(&known, now, std::future::pending::<()>).await);
+}
+
+#[tokio::test]
+async fn waiting_returns_with_the_refetch_when_it_answers_first() {
+    let (a, b) = (TestKey::load("ec-p256"), TestKey::load("ed25519"));
+    let handle = JwksHandle::spawn_with(
+        JwkUrl::parse("https://keys.example/jwks").unwrap(),
+        Script::new([
+            jwks(&[a.jwk_with_kid("a")]),
+            jwks(&[a.jwk_with_kid("a"), b.jwk_with_kid("b")]),
+        ]),
+        ManualClock::new(now()),
+        &JwksOptions::default(),
+    )
+    .unwrap();
+    handle.wait_for_attempts(1).await;
+    let authenticator = authenticator(&(Arc::new(handle) as Arc<dyn KeySet>));
+    // A timer that never ends: only the refetch can end the wait.
+    let rotated = token(&b, "EdDSA", "b");
+    session_of(authenticator.authenticate_waiting(&rotated, now, std::future::pending::<()>).await);
+}
