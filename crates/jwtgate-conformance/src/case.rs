@@ -99,6 +99,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// A POST body (server driver only).
     pub body: Option<String>,
+    /// Sends the request this many times at once; every answer must be the expected one.
+    pub concurrent: Option<usize>,
 }
 
 /// A scripted JWKS endpoint: responses served in order, the last repeating.

@@ -159,7 +159,8 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
             }
         }
     }
-    let verdict = verdict_of(&authenticator, &headers, clock.now()).await;
+    let verdict =
+        concurrent_verdict(&authenticator, &headers, clock.now(), case.request.concurrent).await?;
     if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
         let key_set = key_sets.first().ok_or("fetches needs a jwk_url secret")?;
         let _ = tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(expected))
@@ -171,6 +172,51 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
         }
     }
     Ok(verdict)
+}
+
+/// The verdict of `times` requests at once (one when absent): all alike, or an error.
+async fn concurrent_verdict(
+    authenticator: &Authenticator,
+    headers: &HeaderMap,
+    now: SystemTime,
+    times: Option<usize>,
+) -> Result<Verdict, String> {
+    let requests = (0..times.unwrap_or(1).max(1)).map(|_| verdict_of(authenticator, headers, now));
+    let verdicts = join_all(requests.collect()).await;
+    all_alike(verdicts)
+}
+
+/// The one verdict every concurrent request got.
+fn all_alike(verdicts: Vec<Verdict>) -> Result<Verdict, String> {
+    let mut verdicts = verdicts.into_iter();
+    let first = verdicts.next().ok_or("no request was sent")?;
+    match verdicts.find(|verdict| *verdict != first) {
+        None => Ok(first),
+        Some(other) => Err(format!("concurrent requests differ: {first:?} and {other:?}")),
+    }
+}
+
+/// Runs the futures at once on this task, and collects their outputs in order.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.into_iter().map(Box::pin).map(Some).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|context| {
+        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(future) = slot
+                && let std::task::Poll::Ready(value) = future.as_mut().poll(context)
+            {
+                *output = Some(value);
+                *slot = None;
+            }
+        }
+        if pending.iter().all(Option::is_none) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 async fn verdict_of(
@@ -296,14 +342,21 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
         .map(|(name, value)| (name.clone(), expand(value, &tokens, &jwks_url)))
         .collect();
     let body = case.request.body.as_ref().map(|body| expand(body, &tokens, &jwks_url));
-    let response = tokio::task::spawn_blocking(move || {
-        let borrowed: Vec<(&str, &str)> =
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        send(address, &method, &path, &borrowed, body.as_deref().map(str::as_bytes))
-    })
-    .await
-    .map_err(|error| error.to_string())?;
-    let verdict = parse_verdict(&response)?;
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..case.request.concurrent.unwrap_or(1).max(1) {
+        let (method, path, headers, body) =
+            (method.clone(), path.clone(), headers.clone(), body.clone());
+        requests.spawn_blocking(move || {
+            let borrowed: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            send(address, &method, &path, &borrowed, body.as_deref().map(str::as_bytes))
+        });
+    }
+    let mut verdicts = Vec::new();
+    for response in requests.join_all().await {
+        verdicts.push(parse_verdict(&response)?);
+    }
+    let verdict = all_alike(verdicts)?;
     if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
         for _ in 0..100 {
             if provider.fetches().await >= expected {
