@@ -121,6 +121,8 @@ pub struct JwksStatus {
     pub fetches_ok: u64,
     /// Failed fetches so far.
     pub fetches_failed: u64,
+    /// The fetch under way and what started it (`None`: the fetcher is waiting).
+    pub in_flight: Option<Trigger>,
 }
 
 struct Shared {
@@ -191,6 +193,7 @@ impl JwksHandle {
             next_fetch: None,
             fetches_ok: 0,
             fetches_failed: 0,
+            in_flight: Some(Trigger::Startup),
         };
         let shared = Arc::new(Shared {
             url,
@@ -212,7 +215,10 @@ impl JwksHandle {
 
     /// A snapshot of the fetcher's state.
     pub fn status(&self) -> JwksStatus {
-        self.shared.status.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        let in_flight = self.shared.schedule().in_flight();
+        let mut status = self.shared.status.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        status.in_flight = in_flight;
+        status
     }
 
     /// Waits until at least `count` fetches have completed, successful or not.
