@@ -232,6 +232,8 @@ pub struct Step {
     pub next_fetch: Option<Value>,
     /// Send the case's request at this point and expect this status.
     pub request_status: Option<u16>,
+    /// The token that request carries as `{{token}}`: the index of `[[tokens]]` (0 when absent).
+    pub request_token: Option<usize>,
 }
 
 /// The expected verdict of a case.

@@ -150,6 +150,18 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
             }
         }
         if let Some(status) = step.request_status {
+            let headers = match step.request_token {
+                None | Some(0) => headers.clone(),
+                Some(index) => {
+                    // `{{token}}` stands for the token this step names.
+                    let mut reordered = tokens.clone();
+                    if index >= reordered.len() {
+                        return Err(format!("at {} s: no token {index}", step.at));
+                    }
+                    reordered.swap(0, index);
+                    header_map(case, &reordered, &jwks_url)?
+                }
+            };
             let verdict = verdict_of(&authenticator, &headers, clock.now()).await;
             if verdict.status != status {
                 return Err(format!(
