@@ -125,12 +125,11 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
         let waited =
             tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(step.fetches))
                 .await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
         let made = match &provider {
             Some(provider) => provider.fetches().await,
             None => 0,
         };
-        if waited.is_err() || made != step.fetches {
+        if waited.is_err() || made != step.fetches || !idle(key_set, clock.now()) {
             return Err(format!("at {} s: {made} fetches (expected {})", step.at, step.fetches));
         }
         if let Some(next) = &step.next_fetch {
@@ -177,13 +176,21 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
         let key_set = key_sets.first().ok_or("fetches needs a jwk_url secret")?;
         let _ = tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(expected))
             .await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
         let made = provider.fetches().await;
-        if made != expected {
+        if made != expected || !idle(key_set, clock.now()) {
             return Err(format!("{made} JWKS fetches (expected {expected})"));
         }
     }
     Ok(verdict)
+}
+
+/// Whether the fetcher can start no fetch on its own: none is under way and none is due at
+/// `now` on the simulated clock. With the fetches counted, no more are coming until the clock
+/// moves or a request asks, so a count needs no waiting to be final.
+fn idle(key_set: &JwksHandle, now: SystemTime) -> bool {
+    let status = key_set.status();
+    let due = matches!(status.next_fetch, Some(NextFetchAt::At(at)) if at <= now);
+    status.in_flight.is_none() && !due
 }
 
 /// The verdict of `times` requests at once (one when absent): all alike, or an error.
