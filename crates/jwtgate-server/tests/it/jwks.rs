@@ -100,7 +100,7 @@ impl Provider {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("python3 runs the provider");
+            .unwrap_or_else(|error| panic!("python3 runs the provider: {error}"));
         let mut line = String::new();
         BufReader::new(process.stdout.take().unwrap()).read_line(&mut line).unwrap();
         // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
