@@ -116,7 +116,7 @@ enum Probe {
     Program(&'static str, &'static [&'static str]),
 }
 
-const TOOLS: [Tool; 9] = [
+const TOOLS: [Tool; 10] = [
     Tool {
         name: "rustfmt",
         needed_by: "the format step",
@@ -152,6 +152,12 @@ const TOOLS: [Tool; 9] = [
         needed_by: "the server tests (the demo's curl command)",
         install: "sudo apt-get install curl",
         probe: Probe::Program("curl", &[]),
+    },
+    Tool {
+        name: "python3",
+        needed_by: "the server tests (a key set provider in its own process)",
+        install: "sudo apt-get install python3",
+        probe: Probe::Program("python3", &[]),
     },
     Tool {
         name: "valgrind",

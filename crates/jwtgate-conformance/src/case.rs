@@ -99,6 +99,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// A POST body (server driver only).
     pub body: Option<String>,
+    /// Sends the request this many times at once; every answer must be the expected one.
+    pub concurrent: Option<usize>,
 }
 
 /// A scripted JWKS endpoint: responses served in order, the last repeating.
@@ -131,6 +133,8 @@ pub struct JwksResponse {
     pub extra_keys: Vec<String>,
     /// A raw body instead of `keys`.
     pub body: Option<String>,
+    /// Milliseconds the provider takes to answer (a slow provider).
+    pub delay_ms: Option<u64>,
 }
 
 impl JwksResponse {
@@ -228,6 +232,8 @@ pub struct Step {
     pub next_fetch: Option<Value>,
     /// Send the case's request at this point and expect this status.
     pub request_status: Option<u16>,
+    /// The token that request carries as `{{token}}`: the index of `[[tokens]]` (0 when absent).
+    pub request_token: Option<usize>,
 }
 
 /// The expected verdict of a case.

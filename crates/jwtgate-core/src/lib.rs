@@ -7,9 +7,11 @@ mod error;
 mod extract;
 mod token;
 mod verify;
+mod wait;
 
 pub use answer::{Authenticated, Caller};
 pub use authenticator::{Authenticator, AuthenticatorConfig, DEFAULT_TOKEN_CACHE_SIZE, Outcome};
 pub use cache::CacheStats;
 pub use error::{AuthError, JwsDecodeError, JwtError, MAX_TOKEN_BYTES, hasura_error_body};
 pub use jwtgate_jwks::{FixedKeySet, JwkSet, KeySet, Refetch};
+pub use wait::KEY_REFETCH_WAIT;

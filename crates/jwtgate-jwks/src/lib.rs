@@ -14,8 +14,10 @@ pub use source::{FixedKeySet, KeySet, Refetch};
 pub use fetch::{
     Clock, Fetch, FetchAttempt, FetchError, FetchSettings, FetchedResponse, Fetchers, HttpFetcher,
     JwksHandle, JwksOptions, JwksStatus, ManualClock, NextFetchAt, SpawnError, StartError,
-    SystemClock, TlsError, TransportError, Trigger,
+    SystemClock, TlsError, TransportError,
 };
+
+pub use refresh::Trigger;
 
 #[cfg(all(test, feature = "fetch"))]
 mod errors_doc_tests;

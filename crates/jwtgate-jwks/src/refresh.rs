@@ -15,10 +15,14 @@
 //! assert_eq!(decision.rule, Rule::MustRevalidate);
 //! ```
 
+mod schedule;
+
 use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
+
 use http::header::{CACHE_CONTROL, EXPIRES};
+pub use schedule::{KidRefetch, Schedule, Trigger};
 
 /// The delay of the one-minute fallback (rules 1, 2, 5 and the sub-second rule).
 pub const FALLBACK_DELAY: Duration = Duration::from_mins(1);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
-use jwtgate_core::Authenticator;
+use jwtgate_core::{Authenticator, KEY_REFETCH_WAIT};
 use jwtgate_jwks::{JwksHandle, KeySet as _};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
@@ -91,8 +91,10 @@ impl App {
         let path = request.uri().path();
         let response = match (request.method(), path) {
             (&Method::POST, "/v1/auth") => self.body_mode(request).await?,
-            (&Method::GET, "/v1/auth") => self.authenticate(request.headers()),
-            (_, path) if path.starts_with("/v1/auth/") => self.authenticate(request.headers()),
+            (&Method::GET, "/v1/auth") => self.authenticate(request.headers()).await,
+            (_, path) if path.starts_with("/v1/auth/") => {
+                self.authenticate(request.headers()).await
+            }
             (&Method::GET, "/healthz") => render::json(StatusCode::OK, &json!({"status": "ok"})),
             (&Method::GET, "/readyz") => self.readiness(),
             (&Method::GET, "/metrics") => {
@@ -112,11 +114,12 @@ impl App {
 
     /// Header mode: authenticates a client's headers at the current time and answers with the
     /// session (200) or the denial (401), as `GET /v1/auth` does.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Response<Body> {
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Response<Body> {
         let start = started();
-        // D6: a refetch an unknown `kid` starts runs in the background; the request is answered
-        // from the key set held now.
-        let result = self.authenticator.authenticate_now(headers, now());
+        // D6: a token naming a `kid` its key set lacks waits, at most 2 s, for the refetch it
+        // joins or starts.
+        let wait = || tokio::time::sleep(KEY_REFETCH_WAIT);
+        let result = self.authenticator.authenticate_waiting(headers, now, wait).await;
         let (response, code) = match &result {
             Ok(answer) => match answer.rendered(RenderedSession::new) {
                 Some(rendered) => (rendered.response(), None),
@@ -166,7 +169,7 @@ impl App {
             }
         };
         Ok(match client_headers(&body) {
-            Ok(headers) => self.authenticate(&headers),
+            Ok(headers) => self.authenticate(&headers).await,
             Err(reason) => invalid_body(&reason),
         })
     }

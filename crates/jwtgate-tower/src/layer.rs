@@ -6,17 +6,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::{Either, Full};
-use jwtgate_core::{AuthError, Authenticated, Authenticator, Outcome};
+use jwtgate_core::{AuthError, Authenticated, Authenticator, KEY_REFETCH_WAIT};
 use jwtgate_jwks::JwksHandle;
-
-/// How long a request waits for a key set refetch its token's unknown `kid` started (D6).
-pub const KEY_REFETCH_WAIT: Duration = Duration::from_secs(2);
 
 /// What the layer does with a request it cannot authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -159,14 +156,7 @@ pub(crate) async fn authenticate(
     authenticator: &Authenticator,
     headers: &HeaderMap,
 ) -> Result<Arc<Authenticated>, AuthError> {
-    match authenticator.authenticate(headers, now()) {
-        Outcome::Done(verdict) => verdict,
-        Outcome::AwaitKeys(refetch) => {
-            // A refetch that takes longer leaves the request to the keys held by then.
-            let _ = tokio::time::timeout(KEY_REFETCH_WAIT, refetch).await;
-            authenticator.authenticate_now(headers, now())
-        }
-    }
+    authenticator.authenticate_waiting(headers, now, || tokio::time::sleep(KEY_REFETCH_WAIT)).await
 }
 
 /// The wall clock: the layer is an edge, where time is read.

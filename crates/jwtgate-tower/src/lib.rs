@@ -7,9 +7,9 @@ mod layer;
 mod axum;
 
 pub use builder::{BuildError, Builder};
-pub use layer::{AuthBody, Denied, HasuraAuth, HasuraAuthLayer, KEY_REFETCH_WAIT, OnDenial};
+pub use layer::{AuthBody, Denied, HasuraAuth, HasuraAuthLayer, OnDenial};
 
 #[cfg(feature = "axum")]
 pub use axum::{HasuraSession, SessionRejection};
 
-pub use jwtgate_core::{AuthError, Authenticated, Caller};
+pub use jwtgate_core::{AuthError, Authenticated, Caller, KEY_REFETCH_WAIT};

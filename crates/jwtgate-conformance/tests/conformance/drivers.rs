@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
-use jwtgate_core::{Authenticator, AuthenticatorConfig};
+use jwtgate_core::{Authenticator, AuthenticatorConfig, KEY_REFETCH_WAIT};
 use jwtgate_jwks::{
     Clock as _, HttpFetcher, JwksHandle, JwksOptions, KeySet, ManualClock, NextFetchAt,
 };
@@ -51,6 +51,9 @@ impl Provider {
                 }
                 if let Some(expires) = response.expires_at(now) {
                     template = template.insert_header("expires", expires.as_str());
+                }
+                if let Some(delay) = response.delay_ms {
+                    template = template.set_delay(Duration::from_millis(delay));
                 }
                 template.set_body_string(response.body())
             })
@@ -122,12 +125,11 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
         let waited =
             tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(step.fetches))
                 .await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
         let made = match &provider {
             Some(provider) => provider.fetches().await,
             None => 0,
         };
-        if waited.is_err() || made != step.fetches {
+        if waited.is_err() || made != step.fetches || !idle(key_set, clock.now()) {
             return Err(format!("at {} s: {made} fetches (expected {})", step.at, step.fetches));
         }
         if let Some(next) = &step.next_fetch {
@@ -147,7 +149,19 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
             }
         }
         if let Some(status) = step.request_status {
-            let verdict = verdict_of(&authenticator, &headers, clock.now());
+            let headers = match step.request_token {
+                None | Some(0) => headers.clone(),
+                Some(index) => {
+                    // `{{token}}` stands for the token this step names.
+                    let mut reordered = tokens.clone();
+                    if index >= reordered.len() {
+                        return Err(format!("at {} s: no token {index}", step.at));
+                    }
+                    reordered.swap(0, index);
+                    header_map(case, &reordered, &jwks_url)?
+                }
+            };
+            let verdict = verdict_of(&authenticator, &headers, clock.now()).await;
             if verdict.status != status {
                 return Err(format!(
                     "at {} s: status {} (expected {status}): {verdict:?}",
@@ -156,23 +170,82 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
             }
         }
     }
-    let verdict = verdict_of(&authenticator, &headers, clock.now());
+    let verdict =
+        concurrent_verdict(&authenticator, &headers, clock.now(), case.request.concurrent).await?;
     if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
         let key_set = key_sets.first().ok_or("fetches needs a jwk_url secret")?;
         let _ = tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(expected))
             .await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
         let made = provider.fetches().await;
-        if made != expected {
+        if made != expected || !idle(key_set, clock.now()) {
             return Err(format!("{made} JWKS fetches (expected {expected})"));
         }
     }
     Ok(verdict)
 }
 
-fn verdict_of(authenticator: &Authenticator, headers: &HeaderMap, now: SystemTime) -> Verdict {
-    // The server's path: a refetch an unknown `kid` starts runs in the background (D6).
-    match authenticator.authenticate_now(headers, now) {
+/// Whether the fetcher can start no fetch on its own: none is under way and none is due at
+/// `now` on the simulated clock. With the fetches counted, no more are coming until the clock
+/// moves or a request asks, so a count needs no waiting to be final.
+fn idle(key_set: &JwksHandle, now: SystemTime) -> bool {
+    let status = key_set.status();
+    let due = matches!(status.next_fetch, Some(NextFetchAt::At(at)) if at <= now);
+    status.in_flight.is_none() && !due
+}
+
+/// The verdict of `times` requests at once (one when absent): all alike, or an error.
+async fn concurrent_verdict(
+    authenticator: &Authenticator,
+    headers: &HeaderMap,
+    now: SystemTime,
+    times: Option<usize>,
+) -> Result<Verdict, String> {
+    let requests = (0..times.unwrap_or(1).max(1)).map(|_| verdict_of(authenticator, headers, now));
+    let verdicts = join_all(requests.collect()).await;
+    all_alike(verdicts)
+}
+
+/// The one verdict every concurrent request got.
+fn all_alike(verdicts: Vec<Verdict>) -> Result<Verdict, String> {
+    let mut verdicts = verdicts.into_iter();
+    let first = verdicts.next().ok_or("no request was sent")?;
+    match verdicts.find(|verdict| *verdict != first) {
+        None => Ok(first),
+        Some(other) => Err(format!("concurrent requests differ: {first:?} and {other:?}")),
+    }
+}
+
+/// Runs the futures at once on this task, and collects their outputs in order.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.into_iter().map(Box::pin).map(Some).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|context| {
+        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(future) = slot
+                && let std::task::Poll::Ready(value) = future.as_mut().poll(context)
+            {
+                *output = Some(value);
+                *slot = None;
+            }
+        }
+        if pending.iter().all(Option::is_none) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+async fn verdict_of(
+    authenticator: &Authenticator,
+    headers: &HeaderMap,
+    now: SystemTime,
+) -> Verdict {
+    // The server's path: a token naming an unknown `kid` waits for the refetch, at most 2 s (D6).
+    let wait = || tokio::time::sleep(KEY_REFETCH_WAIT);
+    match authenticator.authenticate_waiting(headers, || now, wait).await {
         Ok(answer) => Verdict {
             status: 200,
             session: Some(
@@ -288,14 +361,21 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
         .map(|(name, value)| (name.clone(), expand(value, &tokens, &jwks_url)))
         .collect();
     let body = case.request.body.as_ref().map(|body| expand(body, &tokens, &jwks_url));
-    let response = tokio::task::spawn_blocking(move || {
-        let borrowed: Vec<(&str, &str)> =
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        send(address, &method, &path, &borrowed, body.as_deref().map(str::as_bytes))
-    })
-    .await
-    .map_err(|error| error.to_string())?;
-    let verdict = parse_verdict(&response)?;
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..case.request.concurrent.unwrap_or(1).max(1) {
+        let (method, path, headers, body) =
+            (method.clone(), path.clone(), headers.clone(), body.clone());
+        requests.spawn_blocking(move || {
+            let borrowed: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            send(address, &method, &path, &borrowed, body.as_deref().map(str::as_bytes))
+        });
+    }
+    let mut verdicts = Vec::new();
+    for response in requests.join_all().await {
+        verdicts.push(parse_verdict(&response)?);
+    }
+    let verdict = all_alike(verdicts)?;
     if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
         for _ in 0..100 {
             if provider.fetches().await >= expected {

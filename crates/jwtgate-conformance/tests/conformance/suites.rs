@@ -101,7 +101,7 @@ fn claims_case(path: &Path) -> Result<Case, String> {
             claims: text("claims"),
             raw: None,
         }],
-        request: Request { method: None, path: None, headers, body: None },
+        request: Request { method: None, path: None, headers, body: None, concurrent: None },
         jwks: None,
         steps: Vec::new(),
         expect: Expect {

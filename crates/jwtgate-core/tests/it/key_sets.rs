@@ -23,6 +23,21 @@ fn authenticator(key_set: &Arc<dyn KeySet>) -> Authenticator {
     Authenticator::new(AuthenticatorConfig::new(vec![secret]), |_| Some(Arc::clone(key_set)))
 }
 
+/// A fetcher serving through `fetcher` on a manual clock, once its first fetch is in, and an
+/// authenticator over its set.
+async fn fetching(fetcher: impl jwtgate_jwks::Fetch) -> (JwksHandle, Authenticator) {
+    let handle = JwksHandle::spawn_with(
+        JwkUrl::parse("https://keys.example/jwks").unwrap(),
+        fetcher,
+        ManualClock::new(now()),
+        &JwksOptions::default(),
+    )
+    .unwrap();
+    handle.wait_for_attempts(1).await;
+    let authenticator = authenticator(&(Arc::new(handle.clone()) as Arc<dyn KeySet>));
+    (handle, authenticator)
+}
+
 fn token(key: &TestKey, alg: &str, kid: &str) -> HeaderMap {
     bearer(&mint_with_header(&json!({"alg": alg, "kid": kid}), &claims().to_string(), key, alg))
 }
@@ -40,15 +55,7 @@ async fn a_token_signed_by_a_rotated_key_waits_for_the_refetch_its_kid_starts() 
         (TestKey::load("ec-p256"), TestKey::load("ed25519"), TestKey::load("rsa-2048"));
     let before = jwks(&[a.jwk_with_kid("a")]);
     let after = jwks(&[a.jwk_with_kid("a"), b.jwk_with_kid("b")]);
-    let handle = JwksHandle::spawn_with(
-        JwkUrl::parse("https://keys.example/jwks").unwrap(),
-        Script::new([before, after]),
-        ManualClock::new(now()),
-        &JwksOptions::default(),
-    )
-    .unwrap();
-    handle.wait_for_attempts(1).await;
-    let authenticator = authenticator(&(Arc::new(handle.clone()) as Arc<dyn KeySet>));
+    let (handle, authenticator) = fetching(Script::new([before, after])).await;
     let rotated = token(&b, "EdDSA", "b");
 
     let Outcome::AwaitKeys(refetch) = authenticator.authenticate(&rotated, now()) else {
@@ -84,15 +91,7 @@ async fn a_token_the_held_set_verifies_never_waits() {
     // alg (D19), verifies, and is answered at once while the refetch runs.
     let mut jwk = b.jwk_with_kid("b");
     jwk.as_object_mut().unwrap().remove("kid");
-    let handle = JwksHandle::spawn_with(
-        JwkUrl::parse("https://keys.example/jwks").unwrap(),
-        Script::new([jwks(&[jwk])]),
-        ManualClock::new(now()),
-        &JwksOptions::default(),
-    )
-    .unwrap();
-    handle.wait_for_attempts(1).await;
-    let authenticator = authenticator(&(Arc::new(handle.clone()) as Arc<dyn KeySet>));
+    let (handle, authenticator) = fetching(Script::new([jwks(&[jwk])])).await;
     session_of(verdict(authenticator.authenticate(&token(&b, "EdDSA", "new"), now())));
     handle.wait_for_attempts(2).await;
 }
@@ -107,4 +106,51 @@ fn a_fixed_key_set_never_asks_to_wait() {
         verdict(authenticator.authenticate(&token(&b, "EdDSA", "b"), now())).unwrap_err(),
         AuthError::Jwt(JwtError::InvalidSignature)
     );
+}
+
+/// Serves `first` once; every later fetch never answers (a provider gone quiet).
+struct QuietAfterFirst {
+    first: String,
+    served: std::sync::atomic::AtomicBool,
+}
+
+impl jwtgate_jwks::Fetch for QuietAfterFirst {
+    async fn fetch(&self) -> Result<jwtgate_jwks::FetchedResponse, jwtgate_jwks::TransportError> {
+        if self.served.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        let body = bytes::Bytes::from(self.first.clone());
+        Ok(jwtgate_jwks::FetchedResponse::new(http::StatusCode::OK, HeaderMap::new(), body))
+    }
+}
+
+#[tokio::test]
+async fn waiting_ends_with_the_timer_when_the_refetch_does_not_answer() {
+    let (a, b) = (TestKey::load("ec-p256"), TestKey::load("ed25519"));
+    let fetcher = QuietAfterFirst {
+        first: jwks(&[a.jwk_with_kid("a")]),
+        served: std::sync::atomic::AtomicBool::new(false),
+    };
+    let (_fetcher, authenticator) = fetching(fetcher).await;
+    // The timer has already run out: the request is answered from the set held.
+    let rotated = token(&b, "EdDSA", "b");
+    let verdict =
+        authenticator.authenticate_waiting(&rotated, now, || std::future::ready(())).await;
+    assert_eq!(verdict.unwrap_err(), AuthError::Jwt(JwtError::InvalidSignature));
+    // The set is still usable for the keys it has, and nothing waits for them.
+    let known = token(&a, "ES256", "a");
+    session_of(authenticator.authenticate_waiting(&known, now, std::future::pending::<()>).await);
+}
+
+#[tokio::test]
+async fn waiting_returns_with_the_refetch_when_it_answers_first() {
+    let (a, b) = (TestKey::load("ec-p256"), TestKey::load("ed25519"));
+    let (_fetcher, authenticator) = fetching(Script::new([
+        jwks(&[a.jwk_with_kid("a")]),
+        jwks(&[a.jwk_with_kid("a"), b.jwk_with_kid("b")]),
+    ]))
+    .await;
+    // A timer that never ends: only the refetch can end the wait.
+    let rotated = token(&b, "EdDSA", "b");
+    session_of(authenticator.authenticate_waiting(&rotated, now, std::future::pending::<()>).await);
 }

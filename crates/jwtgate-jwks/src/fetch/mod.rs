@@ -9,5 +9,5 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use fetchers::{Fetchers, StartError};
 pub use http::{Fetch, FetchSettings, FetchedResponse, HttpFetcher, TlsError, TransportError};
 pub use worker::{
-    FetchAttempt, FetchError, JwksHandle, JwksOptions, JwksStatus, NextFetchAt, SpawnError, Trigger,
+    FetchAttempt, FetchError, JwksHandle, JwksOptions, JwksStatus, NextFetchAt, SpawnError,
 };

@@ -1,9 +1,11 @@
 //! One background task per `jwk_url`: fetch, swap the key set in, schedule the next fetch.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use http::{HeaderMap, StatusCode};
@@ -14,7 +16,7 @@ use tokio::task::JoinHandle;
 use super::clock::{Clock, SystemClock};
 use super::http::{Fetch, FetchSettings, HttpFetcher, TlsError, TransportError};
 use crate::key_set::{JwkSet, JwksError};
-use crate::refresh::{self, NextFetch};
+use crate::refresh::{self, KidRefetch, Schedule, Trigger};
 use crate::source::{KeySet, Refetch};
 
 /// Skipped keys of one fetch named in the log; the rest are counted in one line.
@@ -77,18 +79,6 @@ pub enum SpawnError {
     Tls(#[from] TlsError),
 }
 
-/// What started a fetch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Trigger {
-    /// The first fetch, at start.
-    Startup,
-    /// A fetch the refresh policy or the retry backoff scheduled.
-    Scheduled,
-    /// A token whose `kid` is not in the set (D6).
-    UnknownKid,
-}
-
 /// One completed fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -131,6 +121,8 @@ pub struct JwksStatus {
     pub fetches_ok: u64,
     /// Failed fetches so far.
     pub fetches_failed: u64,
+    /// The fetch under way and what started it (`None`: the fetcher is waiting).
+    pub in_flight: Option<Trigger>,
 }
 
 struct Shared {
@@ -140,10 +132,14 @@ struct Shared {
     status: Mutex<JwksStatus>,
     attempts: watch::Sender<u64>,
     kid_refetch: Notify,
-    fetch_in_flight: AtomicBool,
-    /// Milliseconds since the epoch when the last kid-triggered refetch was started (0: never).
-    last_kid_refetch_ms: AtomicU64,
-    kid_refetch_interval: Duration,
+    /// D2, D4, D5 and D6 as a state machine; requests and the fetch loop share it.
+    schedule: Mutex<Schedule>,
+}
+
+impl Shared {
+    fn schedule(&self) -> MutexGuard<'_, Schedule> {
+        self.schedule.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Stops the fetch task when the last handle goes.
@@ -197,6 +193,7 @@ impl JwksHandle {
             next_fetch: None,
             fetches_ok: 0,
             fetches_failed: 0,
+            in_flight: Some(Trigger::Startup),
         };
         let shared = Arc::new(Shared {
             url,
@@ -205,9 +202,7 @@ impl JwksHandle {
             status: Mutex::new(status),
             attempts: watch::Sender::new(0),
             kid_refetch: Notify::new(),
-            fetch_in_flight: AtomicBool::new(true),
-            last_kid_refetch_ms: AtomicU64::new(0),
-            kid_refetch_interval: options.kid_refetch_interval,
+            schedule: Mutex::new(Schedule::new(options.kid_refetch_interval)),
         });
         let task = runtime.spawn(run(Arc::clone(&shared), fetcher, clock));
         Ok(Self { shared, _task: Arc::new(AbortOnDrop(task)) })
@@ -220,7 +215,10 @@ impl JwksHandle {
 
     /// A snapshot of the fetcher's state.
     pub fn status(&self) -> JwksStatus {
-        self.shared.status.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        let in_flight = self.shared.schedule().in_flight();
+        let mut status = self.shared.status.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        status.in_flight = in_flight;
+        status
     }
 
     /// Waits until at least `count` fetches have completed, successful or not.
@@ -228,37 +226,6 @@ impl JwksHandle {
         let mut attempts = self.shared.attempts.subscribe();
         // An error means the task is gone; there is nothing more to wait for.
         let _ = attempts.wait_for(|&done| done >= count).await;
-    }
-
-    /// Starts one background refetch for an unknown `kid` (D6) unless a fetch is in flight or a
-    /// kid-triggered refetch started less than the configured interval before `now`. Returns
-    /// whether a fetch is now under way (started here or already in flight).
-    fn refetch_for_unknown_kid(&self, now: SystemTime) -> bool {
-        let shared = &self.shared;
-        if shared.fetch_in_flight.load(Ordering::Acquire) {
-            return true;
-        }
-        let now_ms = now
-            .duration_since(UNIX_EPOCH)
-            .map_or(1, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
-            .max(1);
-        let last = shared.last_kid_refetch_ms.load(Ordering::Acquire);
-        let interval_ms =
-            u64::try_from(shared.kid_refetch_interval.as_millis()).unwrap_or(u64::MAX);
-        // A clock that went backwards counts as the interval having passed.
-        if last != 0 && now_ms >= last && now_ms - last < interval_ms {
-            return false;
-        }
-        if shared
-            .last_kid_refetch_ms
-            .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            // Another request started it a moment ago.
-            return true;
-        }
-        shared.kid_refetch.notify_one();
-        true
     }
 }
 
@@ -271,53 +238,29 @@ impl KeySet for JwksHandle {
         self.shared.generation.load(Ordering::Acquire)
     }
 
-    /// Starts one background refetch unless a fetch is in flight or a kid-triggered refetch
-    /// started less than [`JwksOptions::kid_refetch_interval`] before `now` (D6). The answer is
-    /// pending while a fetch is under way, and completes with the next completed attempt.
+    /// Joins the fetch under way, or starts one refetch unless a kid-triggered refetch started
+    /// less than [`JwksOptions::kid_refetch_interval`] before `now` (D6). The answer is pending
+    /// when it joined or started one, and completes with that fetch.
     fn request_refetch(&self, _kid: &str, now: SystemTime) -> Refetch {
-        // Subscribed before asking, so an attempt that completes in between is not missed.
-        let mut attempts = self.shared.attempts.subscribe();
-        let completed = *attempts.borrow_and_update();
-        if !self.refetch_for_unknown_kid(now) {
+        let shared = &self.shared;
+        // Decided and counted under the schedule's lock, which the loop holds from a fetch's
+        // end to its announcement: the answer completes with the fetch it joined or started.
+        let (decision, mut attempts, completed) = {
+            let mut schedule = shared.schedule();
+            let attempts = shared.attempts.subscribe();
+            let completed = *attempts.borrow();
+            (schedule.unknown_kid(now), attempts, completed)
+        };
+        if decision == KidRefetch::Start {
+            shared.kid_refetch.notify_one();
+        }
+        if !decision.may_wait() {
             return Refetch::none();
         }
         Refetch::pending(async move {
             // An error means the task is gone; there is nothing more to wait for.
             let _ = attempts.wait_for(|&done| done > completed).await;
         })
-    }
-}
-
-/// The schedule the fetch loop keeps between fetches.
-#[derive(Default)]
-struct Schedule {
-    /// When the next timed fetch is due; `None`: only an unknown `kid` fetches again.
-    deadline: Option<SystemTime>,
-    consecutive_failures: u32,
-    /// Whether a success scheduled a timed refresh; rule 5 of D2 reads it.
-    refreshing: bool,
-}
-
-impl Schedule {
-    /// A good set arrived at `now` with these headers (D2).
-    fn succeeded(&mut self, headers: &HeaderMap, now: SystemTime) -> refresh::Decision {
-        let decision = refresh::after_success(headers, now, self.refreshing);
-        self.refreshing = matches!(decision.next, NextFetch::After(_));
-        self.deadline = match decision.next {
-            NextFetch::After(delay) => Some(now + delay),
-            NextFetch::Never => None,
-        };
-        self.consecutive_failures = 0;
-        decision
-    }
-
-    /// A fetch started by `trigger` failed at `now`: back off, except that a failed
-    /// kid-triggered refetch changes neither keys nor schedule (D6).
-    fn failed(&mut self, trigger: Trigger, now: SystemTime) {
-        if trigger != Trigger::UnknownKid {
-            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-            self.deadline = Some(now + refresh::after_failure(self.consecutive_failures));
-        }
     }
 }
 
@@ -358,45 +301,59 @@ impl Shared {
     }
 }
 
-/// The fetch loop. Runs until the last handle is dropped.
+/// The fetch loop, a thin shell around the schedule: fetch, let the schedule decide, sleep until
+/// it wants the next fetch or a request asks for one. Runs until the last handle is dropped.
 async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
-    let mut trigger = Trigger::Startup;
-    let mut schedule = Schedule::default();
     loop {
-        shared.fetch_in_flight.store(true, Ordering::Release);
+        let trigger = shared.schedule().in_flight().unwrap_or(Trigger::Scheduled);
         tracing::info!(url = %shared.url, ?trigger, "fetching JWKS");
         let result = fetch_key_set(&fetcher).await;
         let now = clock.now();
-        let outcome = match result {
-            Ok((set, headers)) => {
-                let decision = schedule.succeeded(&headers, now);
-                Ok(shared.install(set, &decision, now))
-            }
-            Err(error) => {
-                schedule.failed(trigger, now);
-                tracing::warn!(url = %shared.url, %error, "JWKS fetch failed; keeping the last good keys");
-                Err(error)
-            }
+        let mut sleep = {
+            // Held until the attempt is announced, so a request deciding meanwhile waits for
+            // the next fetch, not for this one.
+            let mut schedule = shared.schedule();
+            let outcome = match result {
+                Ok((set, headers)) => {
+                    let decision = schedule.succeeded(&headers, now);
+                    Ok(shared.install(set, &decision, now))
+                }
+                Err(error) => {
+                    schedule.failed(now);
+                    tracing::warn!(url = %shared.url, %error, "JWKS fetch failed; keeping the last good keys");
+                    Err(error)
+                }
+            };
+            shared.record(FetchAttempt { at: now, trigger, outcome }, schedule.next_fetch());
+            // Armed before the attempt is announced, so whoever waits for the attempt sees the
+            // next fetch already on the clock.
+            let sleep = schedule.next_fetch().map(|at| sleep_until(&clock, at));
+            shared.attempts.send_modify(|done| *done += 1);
+            sleep
         };
-        shared.record(FetchAttempt { at: now, trigger, outcome }, schedule.deadline);
-        // The sleep is armed before the attempt is announced, so whoever waits for the attempt
-        // sees the next fetch already scheduled on the clock.
-        let sleep = schedule
-            .deadline
-            .map(|at| clock.sleep(at.duration_since(clock.now()).unwrap_or_default()));
-        shared.fetch_in_flight.store(false, Ordering::Release);
-        shared.attempts.send_modify(|done| *done += 1);
-
-        trigger = if let Some(sleep) = sleep {
-            tokio::select! {
-                () = sleep => Trigger::Scheduled,
-                () = shared.kid_refetch.notified() => Trigger::UnknownKid,
+        loop {
+            match sleep.as_mut() {
+                Some(timer) => tokio::select! {
+                    () = timer => sleep = None,
+                    () = shared.kid_refetch.notified() => {}
+                },
+                None => shared.kid_refetch.notified().await,
             }
-        } else {
-            shared.kid_refetch.notified().await;
-            Trigger::UnknownKid
-        };
+            let mut schedule = shared.schedule();
+            if schedule.in_flight().is_some() || schedule.tick(clock.now()) {
+                break;
+            }
+            // Woken before the fetch is due (a timer ahead of the wall clock): wait again.
+            if sleep.is_none() {
+                sleep = schedule.next_fetch().map(|at| sleep_until(&clock, at));
+            }
+        }
     }
+}
+
+/// A sleep on `clock` until `at` (at once when it has passed).
+fn sleep_until<C: Clock>(clock: &C, at: SystemTime) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(clock.sleep(at.duration_since(clock.now()).unwrap_or_default()))
 }
 
 /// One fetch: a 2xx response whose body is a JWK set with at least one usable key.

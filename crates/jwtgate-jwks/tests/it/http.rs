@@ -12,7 +12,7 @@ use jwtgate_jwks::{
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Keys, at, attempts, clock, settle};
+use crate::support::{Keys, at, attempts, clock};
 
 fn settings() -> FetchSettings {
     let mut settings = FetchSettings::default();
@@ -94,7 +94,9 @@ async fn every_cache_header_schedules_the_next_fetch() {
         if let Some(seconds) = delay {
             assert_eq!(clock.next_wake(), Some(at(seconds)), "{name}");
             clock.advance(Duration::from_secs(seconds - 1));
-            settle().await;
+            // The fetcher's sleep is still pending on the clock: nothing woke it.
+            assert_eq!(clock.next_wake(), Some(at(seconds)), "{name}: not before {seconds} s");
+            assert_eq!(handle.status().in_flight, None, "{name}");
             assert_eq!(requests(&server).await, 1, "{name}: not before {seconds} s");
             clock.advance(Duration::from_secs(1));
             attempts(&handle, 2).await;
@@ -102,7 +104,9 @@ async fn every_cache_header_schedules_the_next_fetch() {
         } else {
             assert_eq!(handle.status().next_fetch, Some(NextFetchAt::Never), "{name}");
             clock.advance(Duration::from_hours(30 * 24));
-            settle().await;
+            // No sleep on the clock: only an unknown `kid` could wake the fetcher.
+            assert_eq!(clock.next_wake(), None, "{name}");
+            assert_eq!(handle.status().in_flight, None, "{name}");
             assert_eq!(requests(&server).await, 1, "{name}: never refetched");
         }
         assert_eq!(keys.verifying(&handle), "A", "{name}");
@@ -247,7 +251,8 @@ async fn an_unknown_kid_fetches_the_new_key_once() {
     }
     assert_eq!((requests(&server).await, keys.verifying(&handle).as_str()), (2, "AB"));
     let again = (0..1000).filter(|_| handle.request_refetch("c", at(10)).is_pending()).count();
-    settle().await;
+    // Within the window no refetch started: none is under way.
+    assert_eq!(handle.status().in_flight, None);
     assert_eq!((again, requests(&server).await), (0, 2));
 }
 

@@ -10,7 +10,7 @@ use jwtgate_jwks::{
     TransportError, Trigger,
 };
 
-use crate::support::{Keys, Script, at, attempts, clock, ok, respond, settle, start};
+use crate::support::{Keys, Script, at, attempts, clock, ok, respond, start};
 
 fn spawn(script: &Script, clock: &ManualClock) -> JwksHandle {
     let url = JwkUrl::parse("https://issuer.example/.well-known/jwks.json").unwrap();
@@ -27,7 +27,7 @@ async fn a_headerless_startup_fetch_is_never_repeated() {
     assert_eq!(handle.status().next_fetch, Some(NextFetchAt::Never));
     assert_eq!(clock.next_wake(), None);
     clock.advance(Duration::from_hours(7 * 24));
-    settle().await;
+    assert_eq!(handle.status().in_flight, None, "nothing on the clock can wake the fetcher");
     assert_eq!(script.fetches(), 1);
     assert_eq!(keys.verifying(&handle), "A");
 }
@@ -42,7 +42,7 @@ async fn max_age_refetches_on_time_and_rotates_keys() {
     attempts(&handle, 1).await;
     assert_eq!(clock.next_wake(), Some(at(10)));
     clock.advance(Duration::from_secs(9));
-    settle().await;
+    assert_eq!(clock.next_wake(), Some(at(10)), "the fetcher still sleeps");
     assert_eq!((script.fetches(), keys.verifying(&handle).as_str()), (1, "A"));
     clock.advance(Duration::from_secs(1));
     attempts(&handle, 2).await;
@@ -167,14 +167,14 @@ async fn a_flood_of_unknown_kids_fetches_once_per_window() {
     // 4000 requests: the first starts a refetch, those during it join it, none starts another.
     assert!(flood(handle.clone(), start()).await >= 1);
     attempts(&handle, 2).await;
-    settle().await;
+    assert_eq!(handle.status().in_flight, None, "no second refetch started");
     assert_eq!(script.fetches(), 2);
     assert_eq!(keys.verifying(&handle), "AB");
     assert_eq!(handle.status().last_attempt.unwrap().trigger, Trigger::UnknownKid);
     // D6: no refresh was scheduled, so the schedule stays 'never'.
     assert_eq!(handle.status().next_fetch, Some(NextFetchAt::Never));
     assert_eq!(flood(handle.clone(), at(29)).await, 0, "still inside the 30 s window");
-    settle().await;
+    assert_eq!(handle.status().in_flight, None);
     assert_eq!(script.fetches(), 2);
     assert!(flood(handle.clone(), at(30)).await >= 1, "the next window");
     attempts(&handle, 3).await;
@@ -243,10 +243,13 @@ async fn dropping_the_last_handle_stops_the_task() {
     let clock = clock();
     let handle = spawn(&script, &clock);
     attempts(&handle, 1).await;
+    assert!(clock.next_wake().is_some(), "the fetcher sleeps until its next fetch");
     drop(handle);
-    settle().await;
+    // The aborted task drops its sleep: the clock's sleeper closes.
+    while clock.next_wake().is_some() {
+        tokio::task::yield_now().await;
+    }
     clock.advance(Duration::from_mins(1));
-    settle().await;
     assert_eq!(script.fetches(), 1);
 }
 

@@ -134,8 +134,3 @@ pub(crate) async fn attempts(handle: &JwksHandle, count: u64) {
         .await
         .unwrap_or_else(|_| panic!("fetch {count} did not complete; status {:?}", handle.status()));
 }
-
-/// Gives the fetch task a moment of real time, for asserting that nothing more happens.
-pub(crate) async fn settle() {
-    tokio::time::sleep(Duration::from_millis(30)).await;
-}
