@@ -13,6 +13,7 @@ use std::path::Path;
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use jwtgate_test_support::fixtures_dir;
 use jwtgate_test_support::keys::{self, TestKey, jwks};
 use serde::Deserialize;
 use serde_json::Value;
@@ -131,6 +132,10 @@ pub struct JwksResponse {
     /// Raw JWK objects (JSON text) added after `keys`: unusable keys, odd shapes.
     #[serde(default)]
     pub extra_keys: Vec<String>,
+    /// Google's X.509 map instead of `keys`: entries `fixture-key:kid`, each the certificate of
+    /// `fixtures/keys/<fixture-key>.cert.pem` under its `kid`.
+    #[serde(default)]
+    pub x509_map: Vec<String>,
     /// A raw body instead of `keys`.
     pub body: Option<String>,
     /// Milliseconds the provider takes to answer (a slow provider).
@@ -147,11 +152,24 @@ impl JwksResponse {
         ))
     }
 
-    /// The body served: `body` as given, else the JWKS document of `filler`, `keys` and
-    /// `extra_keys`.
+    /// The body served: `body` as given, else the X.509 map of `x509_map`, else the JWKS
+    /// document of `filler`, `keys` and `extra_keys`.
     pub fn body(&self) -> String {
         if let Some(body) = &self.body {
             return body.clone();
+        }
+        if !self.x509_map.is_empty() {
+            let map: serde_json::Map<String, Value> = self
+                .x509_map
+                .iter()
+                .map(|spec| {
+                    let (name, kid) = spec.split_once(':').unwrap_or((spec, spec));
+                    let path = fixtures_dir().join("keys").join(format!("{name}.cert.pem"));
+                    let pem = std::fs::read_to_string(&path).expect("a fixture certificate");
+                    (kid.to_owned(), Value::String(pem))
+                })
+                .collect();
+            return Value::Object(map).to_string();
         }
         let filler = self.filler.iter().flat_map(|filler| {
             let key = TestKey::load(&filler.key);
