@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde_json::{Map, Value, json};
 
+use crate::SecretString;
 use crate::claims::DEFAULT_CLAIMS_NAMESPACE;
 use crate::error::{ConfigErrorKind as Kind, SecretRef};
 use crate::json_type::{self, JsonType, ShapeError};
@@ -43,6 +44,8 @@ pub struct JwtSecret {
     issuer: Option<String>,
     allowed_skew: f64,
     location: TokenLocation,
+    /// `jwk_headers` (D21): extra request headers of the key set fetches, values secret.
+    jwk_headers: Vec<(String, SecretString)>,
     /// The normalised form with the key in clear: the identity used to drop duplicates.
     canonical: Map<String, Value>,
 }
@@ -79,6 +82,12 @@ impl JwtSecret {
         &self.location
     }
 
+    /// `jwk_headers` (D21): extra request headers for the key set fetches, as (name in lower
+    /// case, value); each name is an HTTP token and each value a valid header value.
+    pub fn jwk_headers(&self) -> &[(String, SecretString)] {
+        &self.jwk_headers
+    }
+
     /// The normalised configuration, as `jwtgate config check` prints it: defaults filled in,
     /// unknown members dropped, `key` replaced by `"<redacted>"` and the `jwk_url` redacted.
     pub fn normalized(&self) -> Value {
@@ -90,6 +99,11 @@ impl JwtSecret {
             (shown.get_mut("jwk_url"), &self.key_source)
         {
             *url = Value::from(jwk_url.redacted());
+        }
+        if let Some(Value::Object(headers)) = shown.get_mut("jwk_headers") {
+            for value in headers.values_mut() {
+                *value = Value::from(REDACTED);
+            }
         }
         Value::Object(shown)
     }
@@ -109,6 +123,7 @@ impl fmt::Debug for JwtSecret {
             .field("issuer", &self.issuer)
             .field("allowed_skew", &self.allowed_skew)
             .field("location", &self.location)
+            .field("jwk_headers", &self.jwk_headers)
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +161,27 @@ impl<'a> Members<'a> {
             (None, Some(key)) => Ok(Namespace::Key(key.to_owned())),
             (None, None) => Ok(Namespace::Key(DEFAULT_CLAIMS_NAMESPACE.to_owned())),
         }
+    }
+
+    /// `jwk_headers` (D21): an object of string values, names HTTP tokens, values valid header
+    /// values; names kept in lower case.
+    fn jwk_headers(&self) -> Result<Vec<(String, SecretString)>, ConfigError> {
+        let Some(value) = self.field("jwk_headers") else { return Ok(Vec::new()) };
+        let fail = |kind| self.fail("jwk_headers", kind);
+        let object = value.as_object().ok_or_else(|| fail(Kind::JwkHeadersShape))?;
+        object
+            .iter()
+            .map(|(name, value)| {
+                let text = value.as_str().ok_or_else(|| fail(Kind::JwkHeadersShape))?;
+                if !is_header_name(name) {
+                    return Err(fail(Kind::JwkHeaderName(name.clone())));
+                }
+                if !is_header_value(text) {
+                    return Err(fail(Kind::JwkHeaderValue(name.clone())));
+                }
+                Ok((name.to_ascii_lowercase(), SecretString::new(text)))
+            })
+            .collect()
     }
 
     /// `type` + `key`, or `jwk_url`: exactly one.
@@ -201,6 +237,8 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
     let claims_map = members.field("claims_map").map(|v| read_claims_map(v, secret)).transpose()?;
     let skew = members.field("allowed_skew").map(|v| read_skew(v, secret)).transpose()?;
     let header = members.field("header").map(|v| read_location(v, secret)).transpose()?;
+    // jwtgate's own members (D21), read after Hasura's.
+    let jwk_headers = members.jwk_headers()?;
 
     let namespace = members.namespace(claims_namespace_path, claims_namespace)?;
     let key_source = members.key_source(raw_key, jwk_url)?;
@@ -221,6 +259,7 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
         issuer: issuer.map(str::to_owned),
         allowed_skew,
         location,
+        jwk_headers,
         canonical,
     })
 }
@@ -256,7 +295,7 @@ fn canonical(
     };
     canonical.insert(name.to_owned(), Value::from(value));
     canonical.insert("claims_format".to_owned(), Value::from(format.name()));
-    for name in ["claims_map", "audience", "issuer"] {
+    for name in ["claims_map", "audience", "issuer", "jwk_headers"] {
         if let Some(given) = members.field(name) {
             canonical.insert(name.to_owned(), given.clone());
         }
@@ -440,4 +479,17 @@ fn read_claim_value<T>(
         .map(|value| literal(value, &format!("{field}.default")))
         .transpose()?;
     Ok(ClaimValue::Path { path, default })
+}
+
+/// An HTTP header name: a non-empty RFC 9110 token.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+}
+
+/// An HTTP header value: visible ASCII, spaces and tabs.
+fn is_header_value(value: &str) -> bool {
+    value.bytes().all(|byte| byte == b'\t' || (0x20..0x7f).contains(&byte))
 }
