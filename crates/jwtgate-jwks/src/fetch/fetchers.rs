@@ -8,7 +8,8 @@ use super::worker::{JwksHandle, JwksOptions, SpawnError};
 use crate::source::KeySet;
 
 /// The fetchers of a list of secrets, one per distinct `jwk_url`, in the order the URLs first
-/// appear. Secrets sharing a URL share its fetcher.
+/// appear, each sending its secret's `jwk_headers`. Secrets sharing a URL share its fetcher (and
+/// the first one's `jwk_headers`).
 #[derive(Debug, Clone, Default)]
 pub struct Fetchers {
     /// (index of the first secret naming the URL, its fetcher).
@@ -35,7 +36,9 @@ impl Fetchers {
             if let KeySource::JwkUrl(url) = config.key_source()
                 && !started.iter().any(|(_, handle)| handle.url() == url)
             {
-                let handle = JwksHandle::spawn(url.clone(), options)
+                let mut options = options.clone();
+                options.headers = config.jwk_headers().to_vec();
+                let handle = JwksHandle::spawn(url.clone(), &options)
                     .map_err(|error| StartError { secret, error })?;
                 started.push((secret, handle));
             }

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, LOCATION, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt as _, Empty, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use jwtgate_config::JwkUrl;
+use jwtgate_config::{JwkUrl, SecretString};
 use url::Url;
 
 /// A response as the fetcher saw it.
@@ -108,6 +108,8 @@ type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 pub struct HttpFetcher {
     url: Url,
     credentials: Option<HeaderValue>,
+    /// Extra request headers (D21), values marked sensitive.
+    headers: Vec<(HeaderName, HeaderValue)>,
     settings: FetchSettings,
     client: HttpsClient,
 }
@@ -140,7 +142,24 @@ impl HttpFetcher {
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
         let (url, credentials) = without_userinfo(url.as_url());
-        Self { url, credentials, settings, client }
+        Self { url, credentials, headers: Vec::new(), settings, client }
+    }
+
+    /// The same fetcher sending these extra headers (a secret's `jwk_headers`) to the key
+    /// set's origin. Names and values were checked by the configuration; one that is not a
+    /// valid header is left out.
+    #[must_use]
+    pub fn with_headers(self, headers: &[(String, SecretString)]) -> Self {
+        let headers = headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+                let mut value = HeaderValue::from_str(value.expose()).ok()?;
+                value.set_sensitive(true);
+                Some((name, value))
+            })
+            .collect();
+        Self { headers, ..self }
     }
 
     async fn fetch_following_redirects(&self) -> Result<FetchedResponse, TransportError> {
@@ -151,11 +170,15 @@ impl HttpFetcher {
                 .header(USER_AGENT, concat!("jwtgate/", env!("CARGO_PKG_VERSION")))
                 .body(Empty::new())
                 .map_err(|error| TransportError::Request(error.to_string()))?;
-            // Credentials go only to the origin they were given for, never to a redirect's.
-            if let Some(credentials) = &self.credentials
-                && url.origin() == self.url.origin()
-            {
-                request.headers_mut().insert(AUTHORIZATION, credentials.clone());
+            // Credentials and extra headers go only to the origin they were given for, never to
+            // a redirect's.
+            if url.origin() == self.url.origin() {
+                for (name, value) in &self.headers {
+                    request.headers_mut().insert(name.clone(), value.clone());
+                }
+                if let Some(credentials) = &self.credentials {
+                    request.headers_mut().insert(AUTHORIZATION, credentials.clone());
+                }
             }
             let response = self
                 .client

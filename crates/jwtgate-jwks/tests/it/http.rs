@@ -306,3 +306,58 @@ async fn a_refused_connection_is_a_transport_error() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn jwk_headers_go_with_every_fetch_to_the_key_sets_origin_only() {
+    let keys = Keys::load();
+    let server = MockServer::start().await;
+    Mock::given(path("/jwks"))
+        .and(wiremock::matchers::header("x-api-key", "k-3f9a1c"))
+        .respond_with(keys_response(&[], &keys.set_a()))
+        .mount(&server)
+        .await;
+    Mock::given(path("/jwks")).respond_with(ResponseTemplate::new(401)).mount(&server).await;
+    let url = JwkUrl::parse(&format!("{}/jwks", server.uri())).unwrap();
+    let with = [("x-api-key".to_owned(), jwtgate_config::SecretString::new("k-3f9a1c"))];
+    let fetcher = HttpFetcher::new(&url, settings()).unwrap().with_headers(&with);
+    let handle = JwksHandle::spawn_with(url.clone(), fetcher, clock(), &JwksOptions::default());
+    let handle = handle.unwrap();
+    attempts(&handle, 1).await;
+    assert_eq!(keys.verifying(&handle), "A", "the provider answered the request with the header");
+    assert!(
+        !format!("{:?}", HttpFetcher::new(&url, settings()).unwrap().with_headers(&with))
+            .contains("k-3f9a1c")
+    );
+
+    // Without the header the provider refuses: the set stays empty.
+    let bare = JwksHandle::spawn_with(
+        url.clone(),
+        HttpFetcher::new(&url, settings()).unwrap(),
+        clock(),
+        &JwksOptions::default(),
+    )
+    .unwrap();
+    attempts(&bare, 1).await;
+    assert_eq!(bare.current().len(), 0);
+
+    // A redirect to another origin gets neither the header nor the keys.
+    let elsewhere = MockServer::start().await;
+    Mock::given(path("/jwks"))
+        .and(wiremock::matchers::header_exists("x-api-key"))
+        .respond_with(keys_response(&[], &keys.set_a()))
+        .mount(&elsewhere)
+        .await;
+    Mock::given(path("/moved"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/jwks", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let moved = JwkUrl::parse(&format!("{}/moved", server.uri())).unwrap();
+    let fetcher = HttpFetcher::new(&moved, settings()).unwrap().with_headers(&with);
+    let redirected =
+        JwksHandle::spawn_with(moved, fetcher, clock(), &JwksOptions::default()).unwrap();
+    attempts(&redirected, 1).await;
+    assert_eq!(redirected.current().len(), 0, "the other origin never saw the header");
+}
