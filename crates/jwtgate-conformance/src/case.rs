@@ -110,6 +110,9 @@ pub struct Request {
 pub struct Jwks {
     /// The responses, in order.
     pub responses: Vec<JwksResponse>,
+    /// Headers a request must carry to be answered at all; others get 401 (a gateway in front).
+    #[serde(default)]
+    pub require_headers: Vec<(String, String)>,
 }
 
 /// One scripted key set response.

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
-use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
+use jwtgate_config::{JwkUrl, KeySource, SecretString, parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig, KEY_REFETCH_WAIT};
 use jwtgate_jwks::{
     Clock as _, HttpFetcher, JwksHandle, JwksOptions, KeySet, ManualClock, NextFetchAt,
@@ -59,8 +59,19 @@ impl Provider {
             })
             .collect();
         let server = MockServer::start().await;
-        Mock::given(wiremock::matchers::any())
+        let mut answered = Mock::given(wiremock::matchers::any());
+        for (name, value) in &spec.require_headers {
+            answered = answered.and(wiremock::matchers::header(name.as_str(), value.as_str()));
+        }
+        answered
             .respond_with(Script { responses, served: AtomicUsize::new(0) })
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        // A request without the required headers is refused, as a gateway would.
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ResponseTemplate::new(401))
+            .with_priority(2)
             .mount(&server)
             .await;
         Self { server }
@@ -96,6 +107,15 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     .map_err(|error| format!("config: {error}"))?;
     let clock = ManualClock::new(start);
     let options = JwksOptions::default();
+    // Each `jwk_url`'s `jwk_headers`, as the server's fetchers send them (the first secret's).
+    let mut jwk_headers: Vec<(JwkUrl, Vec<(String, SecretString)>)> = Vec::new();
+    for secret in &secrets {
+        if let KeySource::JwkUrl(url) = secret.key_source()
+            && !jwk_headers.iter().any(|(known, _)| known == url)
+        {
+            jwk_headers.push((url.clone(), secret.jwk_headers().to_vec()));
+        }
+    }
     let mut config = AuthenticatorConfig::new(secrets);
     config.admin_secret = case.config.admin_secret.clone().map(Into::into);
     config.unauthorized_role.clone_from(&case.config.unauthorized_role);
@@ -104,7 +124,9 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     }
     let mut key_sets = Vec::new();
     let authenticator = Authenticator::new(config, |url| {
-        let fetcher = HttpFetcher::new(url, options.fetch.clone()).ok()?;
+        let headers = jwk_headers.iter().find(|(known, _)| known == url).map(|(_, h)| h.as_slice());
+        let fetcher =
+            HttpFetcher::new(url, options.fetch.clone()).ok()?.with_headers(headers.unwrap_or(&[]));
         let handle = JwksHandle::spawn_with(url.clone(), fetcher, clock.clone(), &options).ok()?;
         key_sets.push(handle.clone());
         Some(Arc::new(handle) as Arc<dyn KeySet>)
