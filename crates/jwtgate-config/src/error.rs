@@ -140,6 +140,15 @@ pub enum ConfigErrorKind {
     /// never shown.
     #[error("jwk_headers: invalid header value for {0}")]
     JwkHeaderValue(String),
+    /// An `issuer_discovery` that is neither `true`, `false` nor `null` (D21).
+    #[error("issuer_discovery must be a boolean")]
+    IssuerDiscoveryShape,
+    /// `issuer_discovery: true` without an `issuer` (D21).
+    #[error("issuer_discovery needs issuer")]
+    IssuerDiscoveryNeedsIssuer,
+    /// `issuer_discovery: true` with a `key` or a `jwk_url` (D21).
+    #[error("issuer_discovery cannot be combined with key or jwk_url")]
+    IssuerDiscoveryWithKey,
 }
 
 #[cfg(test)]

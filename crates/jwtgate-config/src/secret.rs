@@ -10,8 +10,8 @@ use crate::error::{ConfigErrorKind as Kind, SecretRef};
 use crate::json_type::{self, JsonType, ShapeError};
 use crate::string_or_uri::is_string_or_uri;
 use crate::{
-    ClaimValue, ClaimsFormat, ClaimsMap, ClaimsSource, ConfigError, JsonPath, JwkUrl, KeyError,
-    KeyType, Namespace, TokenLocation, VerifyingKey,
+    ClaimValue, ClaimsFormat, ClaimsMap, ClaimsSource, ConfigError, IssuerDiscovery, JsonPath, JwkUrl,
+    KeyError, KeyType, Namespace, TokenLocation, VerifyingKey,
 };
 
 const ALLOWED_ROLES: &str = "x-hasura-allowed-roles";
@@ -31,6 +31,21 @@ pub enum KeySource {
     },
     /// `jwk_url`: a key set fetched and refreshed at run time.
     JwkUrl(JwkUrl),
+    /// `issuer_discovery` (D21): the key set at the `jwks_uri` of the issuer's discovery
+    /// document, fetched and refreshed at run time like a `jwk_url`'s.
+    Discovery(IssuerDiscovery),
+}
+
+impl KeySource {
+    /// The URL a key set source is known by: the `jwk_url`, or the discovery document's URL.
+    /// `None` for a configured key.
+    pub fn key_set_url(&self) -> Option<&JwkUrl> {
+        match self {
+            Self::Key { .. } => None,
+            Self::JwkUrl(url) => Some(url),
+            Self::Discovery(discovery) => Some(discovery.document_url()),
+        }
+    }
 }
 
 /// A validated JWT secret: everything needed to verify a token and find its claims.
@@ -89,7 +104,8 @@ impl JwtSecret {
     }
 
     /// The normalised configuration, as `jwtgate config check` prints it: defaults filled in,
-    /// unknown members dropped, `key` replaced by `"<redacted>"` and the `jwk_url` redacted.
+    /// unknown members dropped, `key` replaced by `"<redacted>"`, the `jwk_url` redacted,
+    /// `issuer_discovery` shown when true and every `jwk_headers` value redacted.
     pub fn normalized(&self) -> Value {
         let mut shown = self.canonical.clone();
         if let Some(key) = shown.get_mut("key") {
@@ -184,12 +200,33 @@ impl<'a> Members<'a> {
             .collect()
     }
 
-    /// `type` + `key`, or `jwk_url`: exactly one.
+    /// `issuer_discovery` (D21): a boolean; absent and `null` are `false`.
+    fn issuer_discovery(&self) -> Result<bool, ConfigError> {
+        match self.field("issuer_discovery") {
+            None => Ok(false),
+            Some(Value::Bool(on)) => Ok(*on),
+            Some(_) => Err(self.fail("issuer_discovery", Kind::IssuerDiscoveryShape)),
+        }
+    }
+
+    /// `type` + `key`, or `jwk_url`: exactly one; or, with `issuer_discovery`, neither and an
+    /// `issuer` (Hasura's emptiness check is then not made).
     fn key_source(
         &self,
         raw_key: Option<&str>,
         jwk_url: Option<JwkUrl>,
+        discovery: Option<Option<&str>>,
     ) -> Result<KeySource, ConfigError> {
+        if let Some(issuer) = discovery {
+            if raw_key.is_some() || jwk_url.is_some() {
+                return Err(self.fail("issuer_discovery", Kind::IssuerDiscoveryWithKey));
+            }
+            let issuer =
+                issuer.ok_or_else(|| self.fail("issuer_discovery", Kind::IssuerDiscoveryNeedsIssuer))?;
+            return IssuerDiscovery::new(issuer)
+                .map(KeySource::Discovery)
+                .map_err(|e| self.fail("issuer", e.into()));
+        }
         match (raw_key, jwk_url) {
             (None, None) => Err(self.fail("key", Kind::NoKeySource)),
             (Some(_), Some(_)) => Err(self.fail("jwk_url", Kind::BothKeySources)),
@@ -239,9 +276,10 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
     let header = members.field("header").map(|v| read_location(v, secret)).transpose()?;
     // jwtgate's own members (D21), read after Hasura's.
     let jwk_headers = members.jwk_headers()?;
+    let discovery = members.issuer_discovery()?.then_some(issuer);
 
     let namespace = members.namespace(claims_namespace_path, claims_namespace)?;
-    let key_source = members.key_source(raw_key, jwk_url)?;
+    let key_source = members.key_source(raw_key, jwk_url, discovery)?;
     let format = format.unwrap_or(ClaimsFormat::Json);
     let (allowed_skew, shown_skew) = skew.unwrap_or((0.0, Value::from(0)));
     let (location, shown_header) =
@@ -287,6 +325,9 @@ fn canonical(
         }
         KeySource::JwkUrl(url) => {
             canonical.insert("jwk_url".to_owned(), Value::from(url.as_url().as_str()));
+        }
+        KeySource::Discovery(_) => {
+            canonical.insert("issuer_discovery".to_owned(), Value::Bool(true));
         }
     }
     let (name, value) = match namespace {

@@ -61,6 +61,9 @@ fn every_error() -> Vec<Kind> {
         Kind::JwkHeadersShape,
         Kind::JwkHeaderName("x api key".to_owned()),
         Kind::JwkHeaderValue("x-api-key".to_owned()),
+        Kind::IssuerDiscoveryShape,
+        Kind::IssuerDiscoveryNeedsIssuer,
+        Kind::IssuerDiscoveryWithKey,
     ]
     .into_iter()
     .chain(every_key_error().into_iter().map(Kind::InvalidKey))
@@ -89,6 +92,9 @@ fn kind_variant(error: &Kind) -> usize {
         Kind::JwkHeadersShape => 17,
         Kind::JwkHeaderName(_) => 18,
         Kind::JwkHeaderValue(_) => 19,
+        Kind::IssuerDiscoveryShape => 20,
+        Kind::IssuerDiscoveryNeedsIssuer => 21,
+        Kind::IssuerDiscoveryWithKey => 22,
     }
 }
 
@@ -133,7 +139,7 @@ fn shape_variant(error: &ShapeError) -> usize {
 #[test]
 fn every_variant_has_an_example() {
     let errors = every_error();
-    assert_every_variant("ConfigErrorKind", errors.iter().map(kind_variant), 20);
+    assert_every_variant("ConfigErrorKind", errors.iter().map(kind_variant), 23);
     assert_every_variant("KeyError", every_key_error().iter().map(key_variant), 6);
     assert_every_variant("PemError", every_pem_error().iter().map(pem_variant), 8);
     let urls = errors.iter().filter_map(|e| if let Kind::JwkUrl(u) = e { Some(u) } else { None });
