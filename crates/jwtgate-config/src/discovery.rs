@@ -60,7 +60,10 @@ mod tests {
     fn the_document_sits_under_the_issuer_without_its_trailing_slash() {
         for (issuer, document) in [
             ("https://idp.example.com", "https://idp.example.com/.well-known/openid-configuration"),
-            ("https://idp.example.com/", "https://idp.example.com/.well-known/openid-configuration"),
+            (
+                "https://idp.example.com/",
+                "https://idp.example.com/.well-known/openid-configuration",
+            ),
             (
                 "https://idp.example.com/realms/acme/",
                 "https://idp.example.com/realms/acme/.well-known/openid-configuration",

@@ -10,8 +10,8 @@ use crate::error::{ConfigErrorKind as Kind, SecretRef};
 use crate::json_type::{self, JsonType, ShapeError};
 use crate::string_or_uri::is_string_or_uri;
 use crate::{
-    ClaimValue, ClaimsFormat, ClaimsMap, ClaimsSource, ConfigError, IssuerDiscovery, JsonPath, JwkUrl,
-    KeyError, KeyType, Namespace, TokenLocation, VerifyingKey,
+    ClaimValue, ClaimsFormat, ClaimsMap, ClaimsSource, ConfigError, IssuerDiscovery, JsonPath,
+    JwkUrl, KeyError, KeyType, Namespace, TokenLocation, VerifyingKey,
 };
 
 const ALLOWED_ROLES: &str = "x-hasura-allowed-roles";
@@ -144,6 +144,12 @@ impl fmt::Debug for JwtSecret {
     }
 }
 
+/// `issuer_discovery: true`, with the `issuer` it needs if given.
+#[derive(Clone, Copy)]
+struct Discovery<'a> {
+    issuer: Option<&'a str>,
+}
+
 /// One secret object being read: its members, and the secret errors name.
 struct Members<'a> {
     object: &'a Map<String, Value>,
@@ -215,14 +221,14 @@ impl<'a> Members<'a> {
         &self,
         raw_key: Option<&str>,
         jwk_url: Option<JwkUrl>,
-        discovery: Option<Option<&str>>,
+        discovery: Option<Discovery<'_>>,
     ) -> Result<KeySource, ConfigError> {
-        if let Some(issuer) = discovery {
+        if let Some(Discovery { issuer }) = discovery {
             if raw_key.is_some() || jwk_url.is_some() {
                 return Err(self.fail("issuer_discovery", Kind::IssuerDiscoveryWithKey));
             }
-            let issuer =
-                issuer.ok_or_else(|| self.fail("issuer_discovery", Kind::IssuerDiscoveryNeedsIssuer))?;
+            let issuer = issuer
+                .ok_or_else(|| self.fail("issuer_discovery", Kind::IssuerDiscoveryNeedsIssuer))?;
             return IssuerDiscovery::new(issuer)
                 .map(KeySource::Discovery)
                 .map_err(|e| self.fail("issuer", e.into()));
@@ -276,7 +282,7 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
     let header = members.field("header").map(|v| read_location(v, secret)).transpose()?;
     // jwtgate's own members (D21), read after Hasura's.
     let jwk_headers = members.jwk_headers()?;
-    let discovery = members.issuer_discovery()?.then_some(issuer);
+    let discovery = members.issuer_discovery()?.then_some(Discovery { issuer });
 
     let namespace = members.namespace(claims_namespace_path, claims_namespace)?;
     let key_source = members.key_source(raw_key, jwk_url, discovery)?;

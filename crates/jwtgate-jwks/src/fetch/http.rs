@@ -162,6 +162,13 @@ impl HttpFetcher {
         Self { headers, ..self }
     }
 
+    /// A fetcher of another URL (a discovery document's `jwks_uri`) sharing this one's client,
+    /// settings and extra headers; the new URL's userinfo, if any, gives its credentials.
+    pub(crate) fn for_url(&self, url: &JwkUrl) -> Self {
+        let (url, credentials) = without_userinfo(url.as_url());
+        Self { url, credentials, ..self.clone() }
+    }
+
     async fn fetch_following_redirects(&self) -> Result<FetchedResponse, TransportError> {
         let mut url = self.url.clone();
         for _ in 0..=self.settings.max_redirects {

@@ -1,11 +1,13 @@
 //! The background fetcher: one tokio task per `jwk_url` (the `fetch` feature).
 
 mod clock;
+mod discovery;
 mod fetchers;
 mod http;
 mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use discovery::DiscoveryError;
 pub use fetchers::{Fetchers, StartError};
 pub use http::{Fetch, FetchSettings, FetchedResponse, HttpFetcher, TlsError, TransportError};
 pub use worker::{
