@@ -13,7 +13,7 @@ pub use source::{FixedKeySet, KeySet, Refetch};
 #[cfg(feature = "fetch")]
 pub use fetch::{
     Clock, DiscoveryError, Fetch, FetchAttempt, FetchError, FetchSettings, FetchedResponse,
-    Fetchers, HttpFetcher, JwksHandle, JwksOptions, JwksStatus, ManualClock, NextFetchAt,
+    Fetchers, HttpFetcher, JwksHandle, JwksOptions, JwksStatus, ManualClock, NextFetchAt, Proxies,
     SpawnError, StartError, SystemClock, TlsError, TransportError,
 };
 

@@ -143,7 +143,9 @@ fn log_first_fetches(key_sets: &[JwksHandle]) {
     for key_set in key_sets {
         let status = key_set.status();
         match status.last_attempt.map(|attempt| attempt.outcome) {
-            Some(Ok(keys)) => tracing::info!(url = %status.url, keys, "JWKS fetched at start-up"),
+            Some(Ok(keys)) => {
+                tracing::info!(url = %status.url, keys, proxy = status.proxy.as_deref().map(tracing::field::display), "JWKS fetched at start-up");
+            }
             Some(Err(error)) => {
                 tracing::warn!(url = %status.url, %error, "JWKS start-up fetch failed; serving without its keys and retrying");
             }

@@ -395,6 +395,12 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
         "HASURA_GRAPHQL_ADMIN_SECRET",
         "HASURA_GRAPHQL_UNAUTHORIZED_ROLE",
         "RUST_LOG",
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
     ] {
         command.env_remove(variable);
     }

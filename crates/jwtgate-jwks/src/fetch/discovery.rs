@@ -80,6 +80,10 @@ impl Source for Discovered {
         let headers: Vec<HeaderMap> = vec![response.headers, headers];
         Ok(Fetched { set, headers })
     }
+
+    fn proxy(&self) -> Option<String> {
+        self.document.proxy()
+    }
 }
 
 #[cfg(test)]

@@ -139,6 +139,8 @@ pub struct JwksStatus {
     pub fetches_failed: u64,
     /// The fetch under way and what started it (`None`: the fetcher is waiting).
     pub in_flight: Option<Trigger>,
+    /// The proxy fetches go through, credentials redacted (`None`: direct).
+    pub proxy: Option<String>,
 }
 
 impl JwksStatus {
@@ -254,6 +256,7 @@ impl JwksHandle {
             fetches_ok: 0,
             fetches_failed: 0,
             in_flight: Some(Trigger::Startup),
+            proxy: source.proxy(),
         };
         let shared = Arc::new(Shared {
             url,
@@ -427,6 +430,9 @@ pub(super) struct Fetched {
 pub(super) trait Source: Send + Sync + 'static {
     /// Fetches the set once.
     fn fetch_set(&self) -> impl Future<Output = Result<Fetched, FetchError>> + Send;
+
+    /// The proxy the first document is fetched through, redacted.
+    fn proxy(&self) -> Option<String>;
 }
 
 /// A `jwk_url`: one document, the set itself.
@@ -436,6 +442,10 @@ impl<F: Fetch> Source for Direct<F> {
     async fn fetch_set(&self) -> Result<Fetched, FetchError> {
         let (set, headers) = fetch_key_set(&self.0).await?;
         Ok(Fetched { set, headers: vec![headers] })
+    }
+
+    fn proxy(&self) -> Option<String> {
+        self.0.proxy()
     }
 }
 
