@@ -130,6 +130,25 @@ pub enum ConfigErrorKind {
     /// An empty list of secrets.
     #[error("at least one secret is required, the list is empty")]
     EmptySecretList,
+    /// `jwk_headers` that is not an object of string values (D21).
+    #[error("jwk_headers must be an object of string values")]
+    JwkHeadersShape,
+    /// A `jwk_headers` member that is not an HTTP header name (D21).
+    #[error("jwk_headers: invalid header name {0}")]
+    JwkHeaderName(String),
+    /// A `jwk_headers` value with bytes an HTTP header value cannot carry (D21); the value is
+    /// never shown.
+    #[error("jwk_headers: invalid header value for {0}")]
+    JwkHeaderValue(String),
+    /// An `issuer_discovery` that is neither `true`, `false` nor `null` (D21).
+    #[error("issuer_discovery must be a boolean")]
+    IssuerDiscoveryShape,
+    /// `issuer_discovery: true` without an `issuer` (D21).
+    #[error("issuer_discovery needs issuer")]
+    IssuerDiscoveryNeedsIssuer,
+    /// `issuer_discovery: true` with a `key` or a `jwk_url` (D21).
+    #[error("issuer_discovery cannot be combined with key or jwk_url")]
+    IssuerDiscoveryWithKey,
 }
 
 #[cfg(test)]

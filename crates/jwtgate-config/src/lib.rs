@@ -2,6 +2,7 @@
 
 mod algorithm;
 mod claims;
+mod discovery;
 mod error;
 mod json_path;
 pub mod json_type;
@@ -18,6 +19,7 @@ pub use algorithm::{Algorithm, KeyType};
 pub use claims::{
     ClaimValue, ClaimsFormat, ClaimsMap, ClaimsSource, DEFAULT_CLAIMS_NAMESPACE, Namespace,
 };
+pub use discovery::{DISCOVERY_PATH, IssuerDiscovery};
 pub use error::{ConfigError, ConfigErrorKind, SecretRef};
 pub use json_path::{JsonPath, JsonPathError, PathStep};
 pub use jwk_url::{JwkUrl, JwkUrlError};

@@ -4,13 +4,14 @@ use std::fmt;
 
 use serde_json::{Map, Value, json};
 
+use crate::SecretString;
 use crate::claims::DEFAULT_CLAIMS_NAMESPACE;
 use crate::error::{ConfigErrorKind as Kind, SecretRef};
 use crate::json_type::{self, JsonType, ShapeError};
 use crate::string_or_uri::is_string_or_uri;
 use crate::{
-    ClaimValue, ClaimsFormat, ClaimsMap, ClaimsSource, ConfigError, JsonPath, JwkUrl, KeyError,
-    KeyType, Namespace, TokenLocation, VerifyingKey,
+    ClaimValue, ClaimsFormat, ClaimsMap, ClaimsSource, ConfigError, IssuerDiscovery, JsonPath,
+    JwkUrl, KeyError, KeyType, Namespace, TokenLocation, VerifyingKey,
 };
 
 const ALLOWED_ROLES: &str = "x-hasura-allowed-roles";
@@ -30,6 +31,21 @@ pub enum KeySource {
     },
     /// `jwk_url`: a key set fetched and refreshed at run time.
     JwkUrl(JwkUrl),
+    /// `issuer_discovery` (D21): the key set at the `jwks_uri` of the issuer's discovery
+    /// document, fetched and refreshed at run time like a `jwk_url`'s.
+    Discovery(IssuerDiscovery),
+}
+
+impl KeySource {
+    /// The URL a key set source is known by: the `jwk_url`, or the discovery document's URL.
+    /// `None` for a configured key.
+    pub fn key_set_url(&self) -> Option<&JwkUrl> {
+        match self {
+            Self::Key { .. } => None,
+            Self::JwkUrl(url) => Some(url),
+            Self::Discovery(discovery) => Some(discovery.document_url()),
+        }
+    }
 }
 
 /// A validated JWT secret: everything needed to verify a token and find its claims.
@@ -43,6 +59,8 @@ pub struct JwtSecret {
     issuer: Option<String>,
     allowed_skew: f64,
     location: TokenLocation,
+    /// `jwk_headers` (D21): extra request headers of the key set fetches, values secret.
+    jwk_headers: Vec<(String, SecretString)>,
     /// The normalised form with the key in clear: the identity used to drop duplicates.
     canonical: Map<String, Value>,
 }
@@ -79,8 +97,15 @@ impl JwtSecret {
         &self.location
     }
 
+    /// `jwk_headers` (D21): extra request headers for the key set fetches, as (name in lower
+    /// case, value); each name is an HTTP token and each value a valid header value.
+    pub fn jwk_headers(&self) -> &[(String, SecretString)] {
+        &self.jwk_headers
+    }
+
     /// The normalised configuration, as `jwtgate config check` prints it: defaults filled in,
-    /// unknown members dropped, `key` replaced by `"<redacted>"` and the `jwk_url` redacted.
+    /// unknown members dropped, `key` replaced by `"<redacted>"`, the `jwk_url` redacted,
+    /// `issuer_discovery` shown when true and every `jwk_headers` value redacted.
     pub fn normalized(&self) -> Value {
         let mut shown = self.canonical.clone();
         if let Some(key) = shown.get_mut("key") {
@@ -90,6 +115,11 @@ impl JwtSecret {
             (shown.get_mut("jwk_url"), &self.key_source)
         {
             *url = Value::from(jwk_url.redacted());
+        }
+        if let Some(Value::Object(headers)) = shown.get_mut("jwk_headers") {
+            for value in headers.values_mut() {
+                *value = Value::from(REDACTED);
+            }
         }
         Value::Object(shown)
     }
@@ -109,8 +139,15 @@ impl fmt::Debug for JwtSecret {
             .field("issuer", &self.issuer)
             .field("allowed_skew", &self.allowed_skew)
             .field("location", &self.location)
+            .field("jwk_headers", &self.jwk_headers)
             .finish_non_exhaustive()
     }
+}
+
+/// `issuer_discovery: true`, with the `issuer` it needs if given.
+#[derive(Clone, Copy)]
+struct Discovery<'a> {
+    issuer: Option<&'a str>,
 }
 
 /// One secret object being read: its members, and the secret errors name.
@@ -148,12 +185,54 @@ impl<'a> Members<'a> {
         }
     }
 
-    /// `type` + `key`, or `jwk_url`: exactly one.
+    /// `jwk_headers` (D21): an object of string values, names HTTP tokens, values valid header
+    /// values; names kept in lower case.
+    fn jwk_headers(&self) -> Result<Vec<(String, SecretString)>, ConfigError> {
+        let Some(value) = self.field("jwk_headers") else { return Ok(Vec::new()) };
+        let fail = |kind| self.fail("jwk_headers", kind);
+        let object = value.as_object().ok_or_else(|| fail(Kind::JwkHeadersShape))?;
+        object
+            .iter()
+            .map(|(name, value)| {
+                let text = value.as_str().ok_or_else(|| fail(Kind::JwkHeadersShape))?;
+                if !is_header_name(name) {
+                    return Err(fail(Kind::JwkHeaderName(name.clone())));
+                }
+                if !is_header_value(text) {
+                    return Err(fail(Kind::JwkHeaderValue(name.clone())));
+                }
+                Ok((name.to_ascii_lowercase(), SecretString::new(text)))
+            })
+            .collect()
+    }
+
+    /// `issuer_discovery` (D21): a boolean; absent and `null` are `false`.
+    fn issuer_discovery(&self) -> Result<bool, ConfigError> {
+        match self.field("issuer_discovery") {
+            None => Ok(false),
+            Some(Value::Bool(on)) => Ok(*on),
+            Some(_) => Err(self.fail("issuer_discovery", Kind::IssuerDiscoveryShape)),
+        }
+    }
+
+    /// `type` + `key`, or `jwk_url`: exactly one; or, with `issuer_discovery`, neither and an
+    /// `issuer` (Hasura's emptiness check is then not made).
     fn key_source(
         &self,
         raw_key: Option<&str>,
         jwk_url: Option<JwkUrl>,
+        discovery: Option<Discovery<'_>>,
     ) -> Result<KeySource, ConfigError> {
+        if let Some(Discovery { issuer }) = discovery {
+            if raw_key.is_some() || jwk_url.is_some() {
+                return Err(self.fail("issuer_discovery", Kind::IssuerDiscoveryWithKey));
+            }
+            let issuer = issuer
+                .ok_or_else(|| self.fail("issuer_discovery", Kind::IssuerDiscoveryNeedsIssuer))?;
+            return IssuerDiscovery::new(issuer)
+                .map(KeySource::Discovery)
+                .map_err(|e| self.fail("issuer", e.into()));
+        }
         match (raw_key, jwk_url) {
             (None, None) => Err(self.fail("key", Kind::NoKeySource)),
             (Some(_), Some(_)) => Err(self.fail("jwk_url", Kind::BothKeySources)),
@@ -201,9 +280,12 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
     let claims_map = members.field("claims_map").map(|v| read_claims_map(v, secret)).transpose()?;
     let skew = members.field("allowed_skew").map(|v| read_skew(v, secret)).transpose()?;
     let header = members.field("header").map(|v| read_location(v, secret)).transpose()?;
+    // jwtgate's own members (D21), read after Hasura's.
+    let jwk_headers = members.jwk_headers()?;
+    let discovery = members.issuer_discovery()?.then_some(Discovery { issuer });
 
     let namespace = members.namespace(claims_namespace_path, claims_namespace)?;
-    let key_source = members.key_source(raw_key, jwk_url)?;
+    let key_source = members.key_source(raw_key, jwk_url, discovery)?;
     let format = format.unwrap_or(ClaimsFormat::Json);
     let (allowed_skew, shown_skew) = skew.unwrap_or((0.0, Value::from(0)));
     let (location, shown_header) =
@@ -221,6 +303,7 @@ pub(crate) fn parse_secret(value: &Value, secret: SecretRef) -> Result<JwtSecret
         issuer: issuer.map(str::to_owned),
         allowed_skew,
         location,
+        jwk_headers,
         canonical,
     })
 }
@@ -249,6 +332,9 @@ fn canonical(
         KeySource::JwkUrl(url) => {
             canonical.insert("jwk_url".to_owned(), Value::from(url.as_url().as_str()));
         }
+        KeySource::Discovery(_) => {
+            canonical.insert("issuer_discovery".to_owned(), Value::Bool(true));
+        }
     }
     let (name, value) = match namespace {
         Namespace::Key(key) => ("claims_namespace", key.as_str()),
@@ -256,7 +342,7 @@ fn canonical(
     };
     canonical.insert(name.to_owned(), Value::from(value));
     canonical.insert("claims_format".to_owned(), Value::from(format.name()));
-    for name in ["claims_map", "audience", "issuer"] {
+    for name in ["claims_map", "audience", "issuer", "jwk_headers"] {
         if let Some(given) = members.field(name) {
             canonical.insert(name.to_owned(), given.clone());
         }
@@ -440,4 +526,17 @@ fn read_claim_value<T>(
         .map(|value| literal(value, &format!("{field}.default")))
         .transpose()?;
     Ok(ClaimValue::Path { path, default })
+}
+
+/// An HTTP header name: a non-empty RFC 9110 token.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+}
+
+/// An HTTP header value: visible ASCII, spaces and tabs.
+fn is_header_value(value: &str) -> bool {
+    value.bytes().all(|byte| byte == b'\t' || (0x20..0x7f).contains(&byte))
 }

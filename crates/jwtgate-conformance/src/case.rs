@@ -13,6 +13,7 @@ use std::path::Path;
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use jwtgate_test_support::fixtures_dir;
 use jwtgate_test_support::keys::{self, TestKey, jwks};
 use serde::Deserialize;
 use serde_json::Value;
@@ -46,6 +47,8 @@ pub struct Case {
     pub request: Request,
     /// A scripted key set endpoint, for `{{jwks}}`.
     pub jwks: Option<Jwks>,
+    /// A scripted OpenID discovery document of issuer `{{issuer}}`, on the key set's provider.
+    pub discovery: Option<Discovery>,
     /// A key set timeline (`jwks` suite).
     #[serde(default)]
     pub steps: Vec<Step>,
@@ -109,6 +112,55 @@ pub struct Request {
 pub struct Jwks {
     /// The responses, in order.
     pub responses: Vec<JwksResponse>,
+    /// Headers a request must carry to be answered at all; others get 401 (a gateway in front).
+    #[serde(default)]
+    pub require_headers: Vec<(String, String)>,
+}
+
+/// A scripted discovery document endpoint (`issuer_discovery`, D21) at
+/// `{{issuer}}/.well-known/openid-configuration`: responses in order, the last repeating. It asks
+/// for the key set provider's `require_headers` too.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discovery {
+    /// The responses, in order.
+    pub responses: Vec<DiscoveryResponse>,
+}
+
+/// One scripted discovery document response.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryResponse {
+    /// The HTTP status (200 when absent).
+    pub status: Option<u16>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// The document's `issuer` (`{{issuer}}` when absent).
+    pub issuer: Option<String>,
+    /// The document's `jwks_uri` (`{{jwks}}` when absent).
+    pub jwks_uri: Option<String>,
+    /// A raw body instead of the document.
+    pub body: Option<String>,
+}
+
+impl DiscoveryResponse {
+    /// The body served, placeholders not yet expanded: `body` as given, else a document in the
+    /// shape providers publish.
+    pub fn body(&self) -> String {
+        if let Some(body) = &self.body {
+            return body.clone();
+        }
+        serde_json::json!({
+            "issuer": self.issuer.as_deref().unwrap_or("{{issuer}}"),
+            "authorization_endpoint": "{{issuer}}/authorize",
+            "token_endpoint": "{{issuer}}/token",
+            "jwks_uri": self.jwks_uri.as_deref().unwrap_or("{{jwks}}"),
+            "response_types_supported": ["code", "id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        })
+        .to_string()
+    }
 }
 
 /// One scripted key set response.
@@ -131,6 +183,10 @@ pub struct JwksResponse {
     /// Raw JWK objects (JSON text) added after `keys`: unusable keys, odd shapes.
     #[serde(default)]
     pub extra_keys: Vec<String>,
+    /// Google's X.509 map instead of `keys`: entries `fixture-key:kid`, each the certificate of
+    /// `fixtures/keys/<fixture-key>.cert.pem` under its `kid`.
+    #[serde(default)]
+    pub x509_map: Vec<String>,
     /// A raw body instead of `keys`.
     pub body: Option<String>,
     /// Milliseconds the provider takes to answer (a slow provider).
@@ -147,11 +203,24 @@ impl JwksResponse {
         ))
     }
 
-    /// The body served: `body` as given, else the JWKS document of `filler`, `keys` and
-    /// `extra_keys`.
+    /// The body served: `body` as given, else the X.509 map of `x509_map`, else the JWKS
+    /// document of `filler`, `keys` and `extra_keys`.
     pub fn body(&self) -> String {
         if let Some(body) = &self.body {
             return body.clone();
+        }
+        if !self.x509_map.is_empty() {
+            let map: serde_json::Map<String, Value> = self
+                .x509_map
+                .iter()
+                .map(|spec| {
+                    let (name, kid) = spec.split_once(':').unwrap_or((spec, spec));
+                    let path = fixtures_dir().join("keys").join(format!("{name}.cert.pem"));
+                    let pem = std::fs::read_to_string(&path).expect("a fixture certificate");
+                    (kid.to_owned(), Value::String(pem))
+                })
+                .collect();
+            return Value::Object(map).to_string();
         }
         let filler = self.filler.iter().flat_map(|filler| {
             let key = TestKey::load(&filler.key);
@@ -252,8 +321,14 @@ pub struct Expect {
     pub error: Option<String>,
     /// The start of Hasura's error message.
     pub error_prefix: Option<String>,
-    /// JWKS fetches made when the request has been answered.
+    /// JWKS fetches made when the request has been answered (discovery documents not counted).
     pub fetches: Option<u64>,
+    /// The paths the key set provider was asked for, in order (discovery documents not
+    /// counted): which `jwks_uri` a discovery followed.
+    pub jwks_paths: Option<Vec<String>>,
+    /// What `/readyz` says while the first key set holds no usable key (placeholders
+    /// expanded); when absent, nothing is checked.
+    pub ready_reason: Option<String>,
 }
 
 impl Case {
@@ -273,6 +348,9 @@ impl Case {
         }
         if case.config.jwt_secret.is_some() == case.config.jwt_secrets.is_some() {
             return Err("exactly one of config.jwt_secret and config.jwt_secrets".to_owned());
+        }
+        if case.discovery.is_some() && case.jwks.is_none() {
+            return Err("a discovery document needs the [jwks] provider it runs on".to_owned());
         }
         Ok(case)
     }
@@ -316,8 +394,9 @@ pub fn signing_key(name: &str) -> TestKey {
 /// The HMAC secret `hs256` names; configs write it out.
 pub const HS256_KEY: &str = "conformance-secret-of-32-bytes!!";
 
-/// Mints (or expands) each token of a case at `now`.
-pub fn tokens(case: &Case, now: u64) -> Vec<String> {
+/// Mints (or expands) each token of a case at `now`; `{{issuer}}` in claims is the issuer on
+/// the key set provider at `jwks_url`.
+pub fn tokens(case: &Case, now: u64, jwks_url: &str) -> Vec<String> {
     case.tokens
         .iter()
         .map(|spec| {
@@ -333,6 +412,7 @@ pub fn tokens(case: &Case, now: u64) -> Vec<String> {
                 }
             }
             let claims = expand_now(spec.claims.as_deref().unwrap_or("{}"), now);
+            let claims = expand(&claims, &[], jwks_url);
             let key = signing_key(spec.key.as_deref().unwrap_or("hs256"));
             mint(alg, &header, &claims, &key)
         })
@@ -349,10 +429,22 @@ pub fn mint(alg: &str, header: &Value, claims: &str, key: &TestKey) -> String {
     format!("{input}.{}", b64(&signature))
 }
 
+/// The key set provider's paths: its key set, its issuer (for `{{issuer}}`) and that issuer's
+/// discovery document.
+pub const JWKS_PATH: &str = "/jwks";
+/// See [`JWKS_PATH`].
+pub const ISSUER_PATH: &str = "/idp";
+/// See [`JWKS_PATH`].
+pub const DISCOVERY_DOCUMENT_PATH: &str = "/idp/.well-known/openid-configuration";
+
 /// Replaces `{{token}}` / `{{token.N}}` with the minted tokens, `{{token%}}` with the first
-/// one percent-encoded (every `.` as `%2E`), and `{{jwks}}` with the URL.
+/// one percent-encoded (every `.` as `%2E`), `{{jwks}}` with the key set URL and `{{issuer}}`
+/// with the issuer on the same provider.
 pub fn expand(text: &str, tokens: &[String], jwks_url: &str) -> String {
     let mut out = text.replace("{{jwks}}", jwks_url);
+    if let Some(base) = jwks_url.strip_suffix(JWKS_PATH) {
+        out = out.replace("{{issuer}}", &format!("{base}{ISSUER_PATH}"));
+    }
     if let Some(first) = tokens.first() {
         out = out.replace("{{token%}}", &first.replace('.', "%2E"));
     }

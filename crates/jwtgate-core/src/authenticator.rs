@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use aws_lc_rs::{constant_time, digest};
 use http::{HeaderMap, HeaderName};
 use jwtgate_claims::Session;
-use jwtgate_config::{JwkUrl, JwtSecret, KeySource, SecretString};
+use jwtgate_config::{JwkUrl, JwtSecret, SecretString};
 use jwtgate_jwks::{KeySet, Refetch};
 use smallvec::SmallVec;
 
@@ -115,10 +115,11 @@ impl fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    /// Builds the authenticator. `key_set` is called once per `jwk_url` secret for the key set
-    /// of that URL (a `jwtgate_jwks::JwksHandle` with the `fetch` feature, a
-    /// [`jwtgate_jwks::FixedKeySet`], a test's script); a `jwk_url` secret without one has no
-    /// usable keys.
+    /// Builds the authenticator. `key_set` is called once per `jwk_url` or `issuer_discovery`
+    /// secret for the key set of the URL it is known by ([`jwtgate_config::KeySource::key_set_url`]: the
+    /// `jwk_url`, or the discovery document's URL): a `jwtgate_jwks::JwksHandle` with the
+    /// `fetch` feature, a [`jwtgate_jwks::FixedKeySet`], a test's script. Such a secret without
+    /// one has no usable keys.
     pub fn new(
         config: AuthenticatorConfig,
         mut key_set: impl FnMut(&JwkUrl) -> Option<Arc<dyn KeySet>>,
@@ -128,10 +129,7 @@ impl Authenticator {
             .secrets
             .into_iter()
             .map(|secret| {
-                let key_set = match secret.key_source() {
-                    KeySource::JwkUrl(url) => key_set(url),
-                    _ => None,
-                };
+                let key_set = secret.key_source().key_set_url().and_then(&mut key_set);
                 ConfiguredSecret {
                     location: locations.index_of(secret.location()),
                     secret,

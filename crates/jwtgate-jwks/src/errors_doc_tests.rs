@@ -6,7 +6,9 @@ use http::StatusCode;
 use jwtgate_config::KeyError;
 use jwtgate_test_support::errors_doc::{Rendered, assert_documented, assert_every_variant};
 
-use crate::{FetchError, JwksError, SkipReason, SpawnError, TlsError, TransportError};
+use crate::{
+    DiscoveryError, FetchError, JwksError, SkipReason, SpawnError, TlsError, TransportError,
+};
 
 fn every_skip_reason() -> Vec<SkipReason> {
     vec![
@@ -62,6 +64,19 @@ fn every_fetch_error() -> Vec<FetchError> {
         FetchError::Status(StatusCode::SERVICE_UNAVAILABLE),
         JwksError::NotAJwkSet("expected value at line 1 column 1".to_owned()).into(),
         FetchError::NoUsableKeys { skipped: 2 },
+        DiscoveryError::NotAnObject.into(),
+        DiscoveryError::IssuerMismatch {
+            got: "https://idp.example.com/".to_owned(),
+            configured: "https://idp.example.com".to_owned(),
+        }
+        .into(),
+        DiscoveryError::NoJwksUri.into(),
+        DiscoveryError::JwksUriNotHttp.into(),
+        DiscoveryError::JwksUriDowngrade.into(),
+        FetchError::JwksUri {
+            url: "https://idp.example.com/keys".to_owned(),
+            error: Box::new(FetchError::Status(StatusCode::NOT_FOUND)),
+        },
     ]
 }
 
@@ -77,6 +92,14 @@ fn fetch_variant(error: &FetchError) -> usize {
         FetchError::Status(_) => 5,
         FetchError::Body(JwksError::NotAJwkSet(_)) => 6,
         FetchError::NoUsableKeys { .. } => 7,
+        FetchError::Discovery(discovery) => match discovery {
+            DiscoveryError::NotAnObject => 8,
+            DiscoveryError::IssuerMismatch { .. } => 9,
+            DiscoveryError::NoJwksUri => 10,
+            DiscoveryError::JwksUriNotHttp => 11,
+            DiscoveryError::JwksUriDowngrade => 12,
+        },
+        FetchError::JwksUri { .. } => 13,
     }
 }
 
@@ -95,7 +118,7 @@ fn spawn_variant(error: &SpawnError) -> usize {
 #[test]
 fn every_variant_has_an_example() {
     assert_every_variant("SkipReason", every_skip_reason().iter().map(skip_variant), 17);
-    assert_every_variant("FetchError", every_fetch_error().iter().map(fetch_variant), 8);
+    assert_every_variant("FetchError", every_fetch_error().iter().map(fetch_variant), 14);
     assert_every_variant("SpawnError", every_spawn_error().iter().map(spawn_variant), 2);
 }
 

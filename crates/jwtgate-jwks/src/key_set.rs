@@ -200,7 +200,7 @@ pub enum SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwksError {
-    /// The body is not a JSON object with a `keys` array.
+    /// The body is neither a JSON object with a `keys` array nor an X.509 map.
     #[error("not a JWK set: {0}")]
     NotAJwkSet(String),
 }
@@ -218,18 +218,25 @@ impl JwkSet {
         Self::default()
     }
 
-    /// Parses a JWKS document: a JSON object whose `keys` member is an array of JWKs.
+    /// Parses a key set document: a JWKS (a JSON object whose `keys` member is an array of JWKs;
+    /// other members are ignored), or Google's X.509 map (a JSON object whose every value is a
+    /// PEM certificate, each certificate's key taking its member name as `kid`: D20).
     ///
-    /// Other members are ignored. A key that cannot be used is skipped and listed in
-    /// [`JwkSet::skipped`]; the set fails only when the document itself is not a JWK set.
+    /// A key that cannot be used is skipped and listed in [`JwkSet::skipped`]; the set fails
+    /// only when the document itself is neither.
     pub fn parse(body: &[u8]) -> Result<Self, JwksError> {
         #[derive(serde::Deserialize)]
         struct Document<'a> {
             #[serde(borrow)]
             keys: Vec<&'a RawValue>,
         }
-        let document: Document<'_> = serde_json::from_slice(body)
-            .map_err(|error| JwksError::NotAJwkSet(error.to_string()))?;
+        let document: Document<'_> = match serde_json::from_slice(body) {
+            Ok(document) => document,
+            Err(error) => {
+                return Self::parse_x509_map(body)
+                    .ok_or_else(|| JwksError::NotAJwkSet(error.to_string()));
+            }
+        };
         let mut set = Self::default();
         for (index, raw) in document.keys.into_iter().enumerate() {
             let entry: Value = serde_json::from_str(raw.get())
@@ -250,6 +257,35 @@ impl JwkSet {
             }
         }
         Ok(set)
+    }
+
+    /// Google's X.509 map (`{"<kid>": "-----BEGIN CERTIFICATE-----...", ...}`), or `None` when
+    /// the body is not one. Certificate dates are not checked, as for a `key` certificate.
+    fn parse_x509_map(body: &[u8]) -> Option<Self> {
+        let members: Map<String, Value> = serde_json::from_slice(body).ok()?;
+        let certificates: Vec<(&String, &str)> = members
+            .iter()
+            .map(|(kid, value)| Some((kid, value.as_str().filter(|text| is_certificate(text))?)))
+            .collect::<Option<_>>()?;
+        if certificates.is_empty() {
+            return None;
+        }
+        let mut set = Self::default();
+        for (index, (kid, pem)) in certificates.into_iter().enumerate() {
+            let kid = Some(kid.clone());
+            match VerifyingKey::from_pem(pem) {
+                Ok(_) if set.keys.len() >= MAX_USABLE_KEYS => {
+                    set.skipped.push(SkippedKey { index, kid, reason: SkipReason::TooManyKeys });
+                }
+                Ok(key) => {
+                    set.keys.push(Jwk { kid: kid.map(String::into_boxed_str), alg: None, key });
+                }
+                Err(error) => {
+                    set.skipped.push(SkippedKey { index, kid, reason: SkipReason::Key(error) });
+                }
+            }
+        }
+        Some(set)
     }
 
     /// The usable keys, in set order.
@@ -291,6 +327,11 @@ impl JwkSet {
             .iter()
             .filter(move |jwk| named.is_none_or(|kid| jwk.kid() == Some(kid)) && jwk.fits(alg))
     }
+}
+
+/// Whether a map value is a PEM certificate (its first line, leading space aside).
+fn is_certificate(text: &str) -> bool {
+    text.trim_start().starts_with("-----BEGIN CERTIFICATE-----")
 }
 
 impl fmt::Debug for JwkSet {

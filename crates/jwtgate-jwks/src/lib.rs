@@ -12,9 +12,9 @@ pub use source::{FixedKeySet, KeySet, Refetch};
 
 #[cfg(feature = "fetch")]
 pub use fetch::{
-    Clock, Fetch, FetchAttempt, FetchError, FetchSettings, FetchedResponse, Fetchers, HttpFetcher,
-    JwksHandle, JwksOptions, JwksStatus, ManualClock, NextFetchAt, SpawnError, StartError,
-    SystemClock, TlsError, TransportError,
+    Clock, DiscoveryError, Fetch, FetchAttempt, FetchError, FetchSettings, FetchedResponse,
+    Fetchers, HttpFetcher, JwksHandle, JwksOptions, JwksStatus, ManualClock, NextFetchAt, Proxies,
+    SpawnError, StartError, SystemClock, TlsError, TransportError,
 };
 
 pub use refresh::Trigger;

@@ -177,13 +177,8 @@ impl App {
     fn readiness(&self) -> Response<Body> {
         for key_set in &self.key_sets {
             if key_set.current().is_empty() {
-                let status = key_set.status();
-                let reason = match status.last_attempt.map(|attempt| attempt.outcome) {
-                    Some(Err(error)) => error.to_string(),
-                    _ => "not fetched yet".to_owned(),
-                };
-                let body =
-                    json!({"status": "unavailable", "reason": format!("{}: {reason}", status.url)});
+                let reason = key_set.status().unavailable_reason();
+                let body = json!({"status": "unavailable", "reason": reason});
                 return render::json(StatusCode::SERVICE_UNAVAILABLE, &body);
             }
         }

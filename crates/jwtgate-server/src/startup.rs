@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwtgate_config::{JwtSecret, parse_jwt_secret, parse_jwt_secrets};
+use jwtgate_config::{JwtSecret, KeySource, parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig};
 use jwtgate_jwks::{FetchSettings, Fetchers, JwksHandle, JwksOptions, KeySet as _};
 use serde_json::Value;
@@ -88,8 +88,16 @@ async fn start_key_sets(
     field_prefix: &dyn Fn(usize) -> String,
     jwks_required: bool,
 ) -> Result<Fetchers, String> {
+    // The field a key set comes from, for the error lines.
+    let field = |index: usize| {
+        let name = match secrets.get(index).map(JwtSecret::key_source) {
+            Some(KeySource::Discovery(_)) => "issuer_discovery",
+            _ => "jwk_url",
+        };
+        format!("{}.{name}", field_prefix(index))
+    };
     let fetchers = Fetchers::start(secrets, &JwksOptions::default())
-        .map_err(|error| format!("{}.jwk_url: {error}", field_prefix(error.secret)))?;
+        .map_err(|error| format!("{}: {error}", field(error.secret)))?;
     for (index, handle) in fetchers.iter() {
         let _ = tokio::time::timeout(FIRST_FETCH_WAIT, handle.wait_for_attempts(1)).await;
         if jwks_required && handle.current().is_empty() {
@@ -99,8 +107,8 @@ async fn start_key_sets(
                 .and_then(|attempt| attempt.outcome.err())
                 .map_or_else(|| "no answer in time".to_owned(), |error| error.to_string());
             return Err(format!(
-                "{}.jwk_url: the first fetch of {} failed: {reason}",
-                field_prefix(index),
+                "{}: the first fetch of {} failed: {reason}",
+                field(index),
                 handle.url()
             ));
         }
@@ -135,7 +143,9 @@ fn log_first_fetches(key_sets: &[JwksHandle]) {
     for key_set in key_sets {
         let status = key_set.status();
         match status.last_attempt.map(|attempt| attempt.outcome) {
-            Some(Ok(keys)) => tracing::info!(url = %status.url, keys, "JWKS fetched at start-up"),
+            Some(Ok(keys)) => {
+                tracing::info!(url = %status.url, keys, proxy = status.proxy.as_deref().map(tracing::field::display), "JWKS fetched at start-up");
+            }
             Some(Err(error)) => {
                 tracing::warn!(url = %status.url, %error, "JWKS start-up fetch failed; serving without its keys and retrying");
             }

@@ -1,4 +1,4 @@
-//! A layer from the secret JSON, with one key set fetcher per `jwk_url` started for it.
+//! A layer from the secret JSON, with one key set fetcher per `jwk_url` (or discovery) started for it.
 
 use jwtgate_config::{ConfigError, JwtSecret, SecretString, parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig, DEFAULT_TOKEN_CACHE_SIZE};
@@ -101,9 +101,9 @@ impl Builder {
         Self { on_denial, ..self }
     }
 
-    /// Reads the secrets and starts one fetcher per distinct `jwk_url`, as tasks of the current
-    /// tokio runtime. It does not wait for their first fetch: a request meanwhile waits for it
-    /// (at most 2 s) when its token names a `kid`.
+    /// Reads the secrets and starts one fetcher per distinct `jwk_url` or discovery, as tasks of
+    /// the current tokio runtime. It does not wait for their first fetch: a request meanwhile
+    /// waits for it (at most 2 s) when its token names a `kid`.
     pub fn build(self) -> Result<HasuraAuthLayer, BuildError> {
         let secrets = match self.secrets {
             Secrets::Missing => return Err(BuildError::NoSecret),

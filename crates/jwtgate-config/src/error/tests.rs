@@ -58,6 +58,12 @@ fn every_error() -> Vec<Kind> {
         Kind::HeaderType,
         Kind::HeaderString("expected value at line 1 column 1".to_owned()),
         Kind::EmptySecretList,
+        Kind::JwkHeadersShape,
+        Kind::JwkHeaderName("x api key".to_owned()),
+        Kind::JwkHeaderValue("x-api-key".to_owned()),
+        Kind::IssuerDiscoveryShape,
+        Kind::IssuerDiscoveryNeedsIssuer,
+        Kind::IssuerDiscoveryWithKey,
     ]
     .into_iter()
     .chain(every_key_error().into_iter().map(Kind::InvalidKey))
@@ -83,6 +89,12 @@ fn kind_variant(error: &Kind) -> usize {
         Kind::HeaderType => 14,
         Kind::HeaderString(_) => 15,
         Kind::EmptySecretList => 16,
+        Kind::JwkHeadersShape => 17,
+        Kind::JwkHeaderName(_) => 18,
+        Kind::JwkHeaderValue(_) => 19,
+        Kind::IssuerDiscoveryShape => 20,
+        Kind::IssuerDiscoveryNeedsIssuer => 21,
+        Kind::IssuerDiscoveryWithKey => 22,
     }
 }
 
@@ -127,7 +139,7 @@ fn shape_variant(error: &ShapeError) -> usize {
 #[test]
 fn every_variant_has_an_example() {
     let errors = every_error();
-    assert_every_variant("ConfigErrorKind", errors.iter().map(kind_variant), 17);
+    assert_every_variant("ConfigErrorKind", errors.iter().map(kind_variant), 23);
     assert_every_variant("KeyError", every_key_error().iter().map(key_variant), 6);
     assert_every_variant("PemError", every_pem_error().iter().map(pem_variant), 8);
     let urls = errors.iter().filter_map(|e| if let Kind::JwkUrl(u) = e { Some(u) } else { None });

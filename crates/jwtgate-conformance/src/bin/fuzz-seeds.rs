@@ -85,7 +85,7 @@ fn collect(seeds: &mut Seeds) -> Result<(), String> {
 
 fn add_case(seeds: &mut Seeds, case: &Case) {
     let now = case.now();
-    let tokens = case::tokens(case, now);
+    let tokens = case::tokens(case, now, FUZZ_JWKS_URL);
     let render = |text: &str| case::expand(&expand_key_placeholders(text), &tokens, FUZZ_JWKS_URL);
     for text in [&case.config.jwt_secret, &case.config.jwt_secrets].into_iter().flatten() {
         add_config(seeds, &render(text));

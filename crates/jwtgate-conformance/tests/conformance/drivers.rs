@@ -5,7 +5,6 @@ use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,13 +12,15 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{Authenticator, AuthenticatorConfig, KEY_REFETCH_WAIT};
 use jwtgate_jwks::{
-    Clock as _, HttpFetcher, JwksHandle, JwksOptions, KeySet, ManualClock, NextFetchAt,
+    Clock as _, Fetchers, JwksHandle, JwksOptions, KeySet as _, ManualClock, NextFetchAt,
 };
 use jwtgate_test_support::http::{HttpResponse, send};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::verdict::{Verdict, expires_of};
-use jwtgate_conformance::case::{Case, Jwks, expand, tokens};
+use jwtgate_conformance::case::{
+    Case, DISCOVERY_DOCUMENT_PATH, Discovery, JWKS_PATH, Jwks, expand, tokens,
+};
 
 /// A scripted JWKS endpoint on wiremock (real HTTP): responses in order, the last repeating.
 pub(crate) struct Provider {
@@ -40,7 +41,9 @@ impl Respond for Script {
 }
 
 impl Provider {
-    pub(crate) async fn start(spec: &Jwks, now: u64) -> Self {
+    /// The key set at `/jwks` (any path but the discovery document's answers it) and, when the
+    /// case has one, the discovery document of issuer `/idp`.
+    pub(crate) async fn start(spec: &Jwks, discovery: Option<&Discovery>, now: u64) -> Self {
         let responses = spec
             .responses
             .iter()
@@ -59,19 +62,62 @@ impl Provider {
             })
             .collect();
         let server = MockServer::start().await;
-        Mock::given(wiremock::matchers::any())
+        let with_required = |mut mock: wiremock::MockBuilder| {
+            for (name, value) in &spec.require_headers {
+                mock = mock.and(wiremock::matchers::header(name.as_str(), value.as_str()));
+            }
+            mock
+        };
+        if let Some(discovery) = discovery {
+            let jwks_url = format!("{}{JWKS_PATH}", server.uri());
+            let documents = discovery
+                .responses
+                .iter()
+                .map(|response| {
+                    let mut template = ResponseTemplate::new(response.status.unwrap_or(200));
+                    if let Some(cache_control) = &response.cache_control {
+                        template = template.insert_header("cache-control", cache_control.as_str());
+                    }
+                    template.set_body_string(expand(&response.body(), &[], &jwks_url))
+                })
+                .collect();
+            with_required(Mock::given(wiremock::matchers::path(DISCOVERY_DOCUMENT_PATH)))
+                .respond_with(Script { responses: documents, served: AtomicUsize::new(0) })
+                .with_priority(1)
+                .mount(&server)
+                .await;
+        }
+        with_required(Mock::given(wiremock::matchers::any()))
             .respond_with(Script { responses, served: AtomicUsize::new(0) })
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        // A request without the required headers is refused, as a gateway would.
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ResponseTemplate::new(401))
+            .with_priority(3)
             .mount(&server)
             .await;
         Self { server }
     }
 
     pub(crate) fn url(&self) -> String {
-        format!("{}/jwks", self.server.uri())
+        format!("{}{JWKS_PATH}", self.server.uri())
     }
 
+    /// The paths of the key set requests so far, in order (discovery documents left out).
+    pub(crate) async fn jwks_paths(&self) -> Vec<String> {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .map(|request| request.url.path().to_owned())
+            .filter(|path| path != DISCOVERY_DOCUMENT_PATH)
+            .collect()
+    }
+
+    /// Key set fetches so far (discovery documents not counted).
     pub(crate) async fn fetches(&self) -> u64 {
-        self.server.received_requests().await.map_or(0, |requests| requests.len() as u64)
+        self.jwks_paths().await.len() as u64
     }
 }
 
@@ -81,11 +127,11 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     let now = case.now();
     let start = UNIX_EPOCH + Duration::from_secs(now);
     let provider = match &case.jwks {
-        Some(spec) => Some(Provider::start(spec, now).await),
+        Some(spec) => Some(Provider::start(spec, case.discovery.as_ref(), now).await),
         None => None,
     };
     let jwks_url = provider.as_ref().map(Provider::url).unwrap_or_default();
-    let tokens = tokens(case, now);
+    let tokens = tokens(case, now, &jwks_url);
     let secrets = match (&case.config.jwt_secret, &case.config.jwt_secrets) {
         (Some(one), _) => {
             parse_jwt_secret(&expand(one, &tokens, &jwks_url)).map(|secret| vec![secret])
@@ -95,20 +141,18 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
     }
     .map_err(|error| format!("config: {error}"))?;
     let clock = ManualClock::new(start);
-    let options = JwksOptions::default();
+    // The server's fetchers (one per key set, each with its secret's `jwk_headers`, discovery
+    // included), on the simulated clock.
+    let fetchers = Fetchers::start_with_clock(&secrets, &JwksOptions::default(), &clock)
+        .map_err(|error| format!("key set: {error}"))?;
     let mut config = AuthenticatorConfig::new(secrets);
     config.admin_secret = case.config.admin_secret.clone().map(Into::into);
     config.unauthorized_role.clone_from(&case.config.unauthorized_role);
     if let Some(size) = case.config.token_cache_size {
         config.token_cache_size = size;
     }
-    let mut key_sets = Vec::new();
-    let authenticator = Authenticator::new(config, |url| {
-        let fetcher = HttpFetcher::new(url, options.fetch.clone()).ok()?;
-        let handle = JwksHandle::spawn_with(url.clone(), fetcher, clock.clone(), &options).ok()?;
-        key_sets.push(handle.clone());
-        Some(Arc::new(handle) as Arc<dyn KeySet>)
-    });
+    let authenticator = Authenticator::new(config, |url| fetchers.key_set(url));
+    let key_sets = fetchers.into_handles();
     for key_set in &key_sets {
         tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(1))
             .await
@@ -181,7 +225,27 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
             return Err(format!("{made} JWKS fetches (expected {expected})"));
         }
     }
+    if let Some(expected) = &case.expect.ready_reason {
+        let key_set = key_sets.first().ok_or("ready_reason needs a key set")?;
+        let reason = key_set.status().unavailable_reason();
+        if !key_set.current().is_empty() || reason != expand(expected, &tokens, &jwks_url) {
+            return Err(format!("ready: {} usable keys, {reason:?}", key_set.current().len()));
+        }
+    }
+    check_jwks_paths(case, provider.as_ref()).await?;
     Ok(verdict)
+}
+
+/// The key set paths asked for, when the case names them.
+async fn check_jwks_paths(case: &Case, provider: Option<&Provider>) -> Result<(), String> {
+    let (Some(expected), Some(provider)) = (&case.expect.jwks_paths, provider) else {
+        return Ok(());
+    };
+    let paths = provider.jwks_paths().await;
+    if &paths != expected {
+        return Err(format!("key set paths {paths:?} (expected {expected:?})"));
+    }
+    Ok(())
 }
 
 /// Whether the fetcher can start no fetch on its own: none is under way and none is due at
@@ -305,11 +369,11 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
     let now =
         SystemTime::now().duration_since(UNIX_EPOCH).map_err(|error| error.to_string())?.as_secs();
     let provider = match &case.jwks {
-        Some(spec) => Some(Provider::start(spec, now).await),
+        Some(spec) => Some(Provider::start(spec, case.discovery.as_ref(), now).await),
         None => None,
     };
     let jwks_url = provider.as_ref().map(Provider::url).unwrap_or_default();
-    let tokens = tokens(case, now);
+    let tokens = tokens(case, now, &jwks_url);
     let mut command = Command::new(jwtgate_binary()?);
     command.args(["serve", "--port", "0"]);
     for (flag, value) in [
@@ -331,6 +395,12 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
         "HASURA_GRAPHQL_ADMIN_SECRET",
         "HASURA_GRAPHQL_UNAUTHORIZED_ROLE",
         "RUST_LOG",
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
     ] {
         command.env_remove(variable);
     }
@@ -389,6 +459,19 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
             return Err(format!("{made} JWKS fetches (expected {expected})"));
         }
     }
+    if let Some(expected) = &case.expect.ready_reason {
+        let ready = tokio::task::spawn_blocking(move || send(address, "GET", "/readyz", &[], None))
+            .await
+            .map_err(|error| error.to_string())?;
+        let reason = serde_json::from_str::<serde_json::Value>(&ready.body)
+            .ok()
+            .and_then(|body| body.get("reason")?.as_str().map(str::to_owned));
+        let expected = expand(expected, &tokens, &jwks_url);
+        if ready.status != 503 || reason.as_deref() != Some(expected.as_str()) {
+            return Err(format!("/readyz: {} {}", ready.status, ready.body));
+        }
+    }
+    check_jwks_paths(case, provider.as_ref()).await?;
     drop(running);
     Ok((verdict, now))
 }

@@ -103,6 +103,7 @@ fn claims_case(path: &Path) -> Result<Case, String> {
         }],
         request: Request { method: None, path: None, headers, body: None, concurrent: None },
         jwks: None,
+        discovery: None,
         steps: Vec::new(),
         expect: Expect {
             status: if session.is_some() { 200 } else { 401 },
@@ -112,6 +113,8 @@ fn claims_case(path: &Path) -> Result<Case, String> {
             error: field("message"),
             error_prefix: None,
             fetches: None,
+            jwks_paths: None,
+            ready_reason: None,
         },
     })
 }

@@ -4,11 +4,15 @@ use std::sync::Arc;
 
 use jwtgate_config::{JwkUrl, JwtSecret, KeySource};
 
+use super::clock::{Clock, SystemClock};
+use super::http::HttpFetcher;
 use super::worker::{JwksHandle, JwksOptions, SpawnError};
 use crate::source::KeySet;
 
-/// The fetchers of a list of secrets, one per distinct `jwk_url`, in the order the URLs first
-/// appear. Secrets sharing a URL share its fetcher.
+/// The fetchers of a list of secrets, one per distinct key set (a `jwk_url`, or the discovery
+/// document's URL for `issuer_discovery`), in the order the URLs first appear, each sending its
+/// secret's `jwk_headers`. Secrets sharing a URL share its fetcher (and the first one's
+/// `jwk_headers`).
 #[derive(Debug, Clone, Default)]
 pub struct Fetchers {
     /// (index of the first secret naming the URL, its fetcher).
@@ -19,7 +23,7 @@ pub struct Fetchers {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{error}")]
 pub struct StartError {
-    /// The index of the secret whose `jwk_url` it was, in the list given.
+    /// The index of the secret whose key set it was, in the list given.
     pub secret: usize,
     /// Why.
     #[source]
@@ -27,18 +31,39 @@ pub struct StartError {
 }
 
 impl Fetchers {
-    /// Starts a fetcher for each distinct `jwk_url` of `secrets`, as tasks of the current tokio
-    /// runtime; none when no secret has a `jwk_url`.
+    /// Starts a fetcher for each distinct key set of `secrets` (`jwk_url` or
+    /// `issuer_discovery`), as tasks of the current tokio runtime; none when no secret has one.
     pub fn start(secrets: &[JwtSecret], options: &JwksOptions) -> Result<Self, StartError> {
+        Self::start_with_clock(secrets, options, &SystemClock)
+    }
+
+    /// [`Self::start`] on another clock (a simulation's).
+    pub fn start_with_clock<C: Clock + Clone>(
+        secrets: &[JwtSecret],
+        options: &JwksOptions,
+        clock: &C,
+    ) -> Result<Self, StartError> {
         let mut started: Vec<(usize, JwksHandle)> = Vec::new();
         for (secret, config) in secrets.iter().enumerate() {
-            if let KeySource::JwkUrl(url) = config.key_source()
-                && !started.iter().any(|(_, handle)| handle.url() == url)
-            {
-                let handle = JwksHandle::spawn(url.clone(), options)
-                    .map_err(|error| StartError { secret, error })?;
-                started.push((secret, handle));
+            let Some(url) = config.key_source().key_set_url() else { continue };
+            if started.iter().any(|(_, handle)| handle.url() == url) {
+                continue;
             }
+            let mut options = options.clone();
+            options.headers = config.jwk_headers().to_vec();
+            let fetcher = HttpFetcher::new(url, options.fetch.clone())
+                .map_err(|error| StartError { secret, error: error.into() })?
+                .with_headers(&options.headers);
+            let spawned = match config.key_source() {
+                KeySource::Discovery(discovery) => JwksHandle::spawn_discovery_with(
+                    discovery.clone(),
+                    fetcher,
+                    clock.clone(),
+                    &options,
+                ),
+                _ => JwksHandle::spawn_with(url.clone(), fetcher, clock.clone(), &options),
+            };
+            started.push((secret, spawned.map_err(|error| StartError { secret, error })?));
         }
         Ok(Self { started })
     }

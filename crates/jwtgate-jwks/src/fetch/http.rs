@@ -5,15 +5,17 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, LOCATION, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use http::header::{ACCEPT, AUTHORIZATION, LOCATION, PROXY_AUTHORIZATION, USER_AGENT};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt as _, Empty, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use jwtgate_config::JwkUrl;
+use jwtgate_config::{JwkUrl, SecretString};
 use url::Url;
+
+use super::proxy::{Proxies, ProxyConnector, forward_credentials};
 
 /// A response as the fetcher saw it.
 #[derive(Debug, Clone)]
@@ -52,6 +54,12 @@ pub enum TransportError {
 pub trait Fetch: Send + Sync + 'static {
     /// Fetches the document once.
     fn fetch(&self) -> impl Future<Output = Result<FetchedResponse, TransportError>> + Send;
+
+    /// The proxy fetches go through, credentials redacted, for logs and status (none by
+    /// default).
+    fn proxy(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Limits of one fetch. Start from `default()` and set what differs.
@@ -67,6 +75,9 @@ pub struct FetchSettings {
     pub max_body_bytes: usize,
     /// The most redirects followed ([`Self::DEFAULT_MAX_REDIRECTS`] by default).
     pub max_redirects: usize,
+    /// The proxies fetches go through ([`Proxies::from_env`] by default: the process's
+    /// `http_proxy`, `https_proxy`, `no_proxy` ... variables).
+    pub proxies: Proxies,
 }
 
 impl FetchSettings {
@@ -87,6 +98,7 @@ impl Default for FetchSettings {
             timeout: Self::DEFAULT_TIMEOUT,
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             max_redirects: Self::DEFAULT_MAX_REDIRECTS,
+            proxies: Proxies::from_env(),
         }
     }
 }
@@ -98,7 +110,7 @@ impl FetchedResponse {
     }
 }
 
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+type HttpsClient = Client<HttpsConnector<ProxyConnector>, Empty<Bytes>>;
 
 /// Fetches one `jwk_url` with hyper and rustls.
 ///
@@ -108,6 +120,8 @@ type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 pub struct HttpFetcher {
     url: Url,
     credentials: Option<HeaderValue>,
+    /// Extra request headers (D21), values marked sensitive.
+    headers: Vec<(HeaderName, HeaderValue)>,
     settings: FetchSettings,
     client: HttpsClient,
 }
@@ -130,17 +144,41 @@ impl HttpFetcher {
     /// API: it follows rustls 0.23, and a rustls release with a new major version is a
     /// breaking release of this crate.
     pub fn with_tls(url: &JwkUrl, settings: FetchSettings, tls: Arc<rustls::ClientConfig>) -> Self {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(settings.connect_timeout));
+        let mut direct = HttpConnector::new();
+        direct.enforce_http(false);
+        direct.set_connect_timeout(Some(settings.connect_timeout));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(Arc::unwrap_or_clone(tls))
             .https_or_http()
             .enable_http1()
-            .wrap_connector(http);
+            .wrap_connector(ProxyConnector { direct, proxies: settings.proxies.clone() });
         let client = Client::builder(TokioExecutor::new()).build(connector);
         let (url, credentials) = without_userinfo(url.as_url());
-        Self { url, credentials, settings, client }
+        Self { url, credentials, headers: Vec::new(), settings, client }
+    }
+
+    /// The same fetcher sending these extra headers (a secret's `jwk_headers`) to the key
+    /// set's origin. Names and values were checked by the configuration; one that is not a
+    /// valid header is left out.
+    #[must_use]
+    pub fn with_headers(self, headers: &[(String, SecretString)]) -> Self {
+        let headers = headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+                let mut value = HeaderValue::from_str(value.expose()).ok()?;
+                value.set_sensitive(true);
+                Some((name, value))
+            })
+            .collect();
+        Self { headers, ..self }
+    }
+
+    /// A fetcher of another URL (a discovery document's `jwks_uri`) sharing this one's client,
+    /// settings and extra headers; the new URL's userinfo, if any, gives its credentials.
+    pub(crate) fn for_url(&self, url: &JwkUrl) -> Self {
+        let (url, credentials) = without_userinfo(url.as_url());
+        Self { url, credentials, ..self.clone() }
     }
 
     async fn fetch_following_redirects(&self) -> Result<FetchedResponse, TransportError> {
@@ -151,11 +189,22 @@ impl HttpFetcher {
                 .header(USER_AGENT, concat!("jwtgate/", env!("CARGO_PKG_VERSION")))
                 .body(Empty::new())
                 .map_err(|error| TransportError::Request(error.to_string()))?;
-            // Credentials go only to the origin they were given for, never to a redirect's.
-            if let Some(credentials) = &self.credentials
-                && url.origin() == self.url.origin()
-            {
-                request.headers_mut().insert(AUTHORIZATION, credentials.clone());
+            // Credentials and extra headers go only to the origin they were given for, never to
+            // a redirect's.
+            if url.origin() == self.url.origin() {
+                for (name, value) in &self.headers {
+                    request.headers_mut().insert(name.clone(), value.clone());
+                }
+                if let Some(credentials) = &self.credentials {
+                    request.headers_mut().insert(AUTHORIZATION, credentials.clone());
+                }
+            }
+            let proxies = &self.settings.proxies;
+            if let Some(proxy) = proxies.shown_for(request.uri()) {
+                tracing::debug!(proxy, "fetching through a proxy");
+            }
+            if let Some(credentials) = forward_credentials(proxies, request.uri()) {
+                request.headers_mut().insert(PROXY_AUTHORIZATION, credentials);
             }
             let response = self
                 .client
@@ -187,6 +236,10 @@ impl Fetch for HttpFetcher {
         tokio::time::timeout(self.settings.timeout, self.fetch_following_redirects())
             .await
             .unwrap_or(Err(TransportError::Timeout(self.settings.timeout)))
+    }
+
+    fn proxy(&self) -> Option<String> {
+        self.settings.proxies.shown_for(&self.url.as_str().parse().ok()?)
     }
 }
 

@@ -9,11 +9,12 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use http::{HeaderMap, StatusCode};
-use jwtgate_config::JwkUrl;
+use jwtgate_config::{IssuerDiscovery, JwkUrl, SecretString};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::clock::{Clock, SystemClock};
+use super::discovery::{Discovered, DiscoveryError};
 use super::http::{Fetch, FetchSettings, HttpFetcher, TlsError, TransportError};
 use crate::key_set::{JwkSet, JwksError};
 use crate::refresh::{self, KidRefetch, Schedule, Trigger};
@@ -30,6 +31,9 @@ pub struct JwksOptions {
     /// The least time between two refetches started by unknown `kid`s
     /// ([`Self::DEFAULT_KID_REFETCH_INTERVAL`] by default).
     pub kid_refetch_interval: Duration,
+    /// Extra request headers (a secret's `jwk_headers`, D21), sent to the key set's origin
+    /// only; their values never appear in logs or `Debug`.
+    pub headers: Vec<(String, SecretString)>,
 }
 
 impl JwksOptions {
@@ -42,6 +46,7 @@ impl Default for JwksOptions {
         Self {
             fetch: FetchSettings::default(),
             kid_refetch_interval: Self::DEFAULT_KID_REFETCH_INTERVAL,
+            headers: Vec::new(),
         }
     }
 }
@@ -64,6 +69,17 @@ pub enum FetchError {
     NoUsableKeys {
         /// How many keys were skipped.
         skipped: usize,
+    },
+    /// The discovery document names no usable key set (D21).
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    /// The discovery document was read, but fetching the key set it names failed.
+    #[error("jwks_uri {url}: {error}")]
+    JwksUri {
+        /// The `jwks_uri`, redacted like a `jwk_url`.
+        url: String,
+        /// Why that fetch failed.
+        error: Box<FetchError>,
     },
 }
 
@@ -123,6 +139,19 @@ pub struct JwksStatus {
     pub fetches_failed: u64,
     /// The fetch under way and what started it (`None`: the fetcher is waiting).
     pub in_flight: Option<Trigger>,
+    /// The proxy fetches go through, credentials redacted (`None`: direct).
+    pub proxy: Option<String>,
+}
+
+impl JwksStatus {
+    /// Why the set holds no usable key, as `/readyz` says it: `<url>: <the last fetch's error>`,
+    /// or `<url>: not fetched yet`.
+    pub fn unavailable_reason(&self) -> String {
+        match self.last_attempt.as_ref().map(|attempt| &attempt.outcome) {
+            Some(Err(error)) => format!("{}: {error}", self.url),
+            _ => format!("{}: not fetched yet", self.url),
+        }
+    }
 }
 
 struct Shared {
@@ -171,7 +200,7 @@ impl JwksHandle {
     /// Starts fetching `url` over HTTP(S) on the system clock, as a task of the current tokio
     /// runtime.
     pub fn spawn(url: JwkUrl, options: &JwksOptions) -> Result<Self, SpawnError> {
-        let fetcher = HttpFetcher::new(&url, options.fetch.clone())?;
+        let fetcher = HttpFetcher::new(&url, options.fetch.clone())?.with_headers(&options.headers);
         Self::spawn_with(url, fetcher, SystemClock, options)
     }
 
@@ -180,6 +209,39 @@ impl JwksHandle {
     pub fn spawn_with<F: Fetch, C: Clock>(
         url: JwkUrl,
         fetcher: F,
+        clock: C,
+        options: &JwksOptions,
+    ) -> Result<Self, SpawnError> {
+        Self::start(url, Direct(fetcher), clock, options)
+    }
+
+    /// Starts finding the key set by OpenID Connect discovery (D21) over HTTP(S) on the system
+    /// clock: each fetch reads the discovery document, checks its `issuer`, then fetches its
+    /// `jwks_uri`. The fetcher is known by the document's URL.
+    pub fn spawn_discovery(
+        discovery: IssuerDiscovery,
+        options: &JwksOptions,
+    ) -> Result<Self, SpawnError> {
+        let document = HttpFetcher::new(discovery.document_url(), options.fetch.clone())?
+            .with_headers(&options.headers);
+        Self::spawn_discovery_with(discovery, document, SystemClock, options)
+    }
+
+    /// Discovery with a fetcher of the caller's for the document (its TLS set-up, settings
+    /// and headers serve the `jwks_uri` fetches too) and any clock.
+    pub fn spawn_discovery_with<C: Clock>(
+        discovery: IssuerDiscovery,
+        document: HttpFetcher,
+        clock: C,
+        options: &JwksOptions,
+    ) -> Result<Self, SpawnError> {
+        let url = discovery.document_url().clone();
+        Self::start(url, Discovered { discovery, document }, clock, options)
+    }
+
+    fn start<S: Source, C: Clock>(
+        url: JwkUrl,
+        source: S,
         clock: C,
         options: &JwksOptions,
     ) -> Result<Self, SpawnError> {
@@ -194,6 +256,7 @@ impl JwksHandle {
             fetches_ok: 0,
             fetches_failed: 0,
             in_flight: Some(Trigger::Startup),
+            proxy: source.proxy(),
         };
         let shared = Arc::new(Shared {
             url,
@@ -204,11 +267,11 @@ impl JwksHandle {
             kid_refetch: Notify::new(),
             schedule: Mutex::new(Schedule::new(options.kid_refetch_interval)),
         });
-        let task = runtime.spawn(run(Arc::clone(&shared), fetcher, clock));
+        let task = runtime.spawn(run(Arc::clone(&shared), source, clock));
         Ok(Self { shared, _task: Arc::new(AbortOnDrop(task)) })
     }
 
-    /// The URL this fetcher serves.
+    /// The URL this fetcher is known by: the `jwk_url`, or the discovery document's URL.
     pub fn url(&self) -> &JwkUrl {
         &self.shared.url
     }
@@ -303,18 +366,18 @@ impl Shared {
 
 /// The fetch loop, a thin shell around the schedule: fetch, let the schedule decide, sleep until
 /// it wants the next fetch or a request asks for one. Runs until the last handle is dropped.
-async fn run<F: Fetch, C: Clock>(shared: Arc<Shared>, fetcher: F, clock: C) {
+async fn run<S: Source, C: Clock>(shared: Arc<Shared>, source: S, clock: C) {
     loop {
         let trigger = shared.schedule().in_flight().unwrap_or(Trigger::Scheduled);
         tracing::info!(url = %shared.url, ?trigger, "fetching JWKS");
-        let result = fetch_key_set(&fetcher).await;
+        let result = source.fetch_set().await;
         let now = clock.now();
         let mut sleep = {
             // Held until the attempt is announced, so a request deciding meanwhile waits for
             // the next fetch, not for this one.
             let mut schedule = shared.schedule();
             let outcome = match result {
-                Ok((set, headers)) => {
+                Ok(Fetched { set, headers }) => {
                     let decision = schedule.succeeded(&headers, now);
                     Ok(shared.install(set, &decision, now))
                 }
@@ -356,8 +419,40 @@ fn sleep_until<C: Clock>(clock: &C, at: SystemTime) -> Pin<Box<dyn Future<Output
     Box::pin(clock.sleep(at.duration_since(clock.now()).unwrap_or_default()))
 }
 
+/// What one fetch of a key set source yields: the set, and the headers of each response read
+/// for it (a discovery's document and set), which the schedule reads (D2).
+pub(super) struct Fetched {
+    pub(super) set: JwkSet,
+    pub(super) headers: Vec<HeaderMap>,
+}
+
+/// Where a fetcher's key set comes from: a `jwk_url`, or discovery.
+pub(super) trait Source: Send + Sync + 'static {
+    /// Fetches the set once.
+    fn fetch_set(&self) -> impl Future<Output = Result<Fetched, FetchError>> + Send;
+
+    /// The proxy the first document is fetched through, redacted.
+    fn proxy(&self) -> Option<String>;
+}
+
+/// A `jwk_url`: one document, the set itself.
+struct Direct<F>(F);
+
+impl<F: Fetch> Source for Direct<F> {
+    async fn fetch_set(&self) -> Result<Fetched, FetchError> {
+        let (set, headers) = fetch_key_set(&self.0).await?;
+        Ok(Fetched { set, headers: vec![headers] })
+    }
+
+    fn proxy(&self) -> Option<String> {
+        self.0.proxy()
+    }
+}
+
 /// One fetch: a 2xx response whose body is a JWK set with at least one usable key.
-async fn fetch_key_set<F: Fetch>(fetcher: &F) -> Result<(JwkSet, HeaderMap), FetchError> {
+pub(super) async fn fetch_key_set<F: Fetch>(
+    fetcher: &F,
+) -> Result<(JwkSet, HeaderMap), FetchError> {
     let response = fetcher.fetch().await?;
     if !response.status.is_success() {
         return Err(FetchError::Status(response.status));

@@ -330,3 +330,44 @@ fn debug_shows_no_key_material() {
     let debug = format!("{set:?}");
     assert!(debug.contains("\"k\"") && !debug.contains(&n[..20]), "{debug}");
 }
+
+fn certificate(name: &str) -> String {
+    std::fs::read_to_string(
+        jwtgate_test_support::fixtures_dir().join(format!("keys/{name}.cert.pem")),
+    )
+    .unwrap()
+}
+
+#[test]
+fn googles_x509_map_is_a_key_set_whose_kids_are_its_members() {
+    let body = json!({
+        "1e2f3a": certificate("rsa-2048"),
+        "4b5c6d": certificate("rsa-2048-next"),
+        "ed-1": certificate("ed25519-identity"),
+    });
+    let set = JwkSet::parse(body.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        set.keys().iter().map(Jwk::kid).collect::<Vec<_>>(),
+        [Some("1e2f3a"), Some("4b5c6d")]
+    );
+    assert_verifies(set.keys()[0].key(), &TestKey::load("rsa-2048"), Algorithm::Rs256);
+    assert_verifies(set.keys()[1].key(), &TestKey::load("rsa-2048-next"), Algorithm::Rs256);
+    assert_eq!(set.keys()[0].alg(), None);
+    // A certificate whose key cannot serve is skipped with the config's reason, as in a JWKS.
+    assert_eq!(set.skipped().len(), 1);
+    assert_eq!(set.skipped()[0].to_string(), r#"keys[2] (kid "ed-1"): weak Ed25519 public key"#);
+}
+
+#[test]
+fn a_map_with_anything_but_certificates_is_not_a_key_set() {
+    let rsa = certificate("rsa-2048");
+    for body in [
+        json!({"a": rsa, "b": 1}),
+        json!({"a": rsa, "b": "-----BEGIN PUBLIC KEY-----\n"}),
+        json!({}),
+        json!([rsa]),
+    ] {
+        let error = JwkSet::parse(body.to_string().as_bytes()).unwrap_err();
+        assert!(error.to_string().starts_with("not a JWK set: "), "{body}: {error}");
+    }
+}

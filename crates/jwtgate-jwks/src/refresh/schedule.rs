@@ -106,10 +106,19 @@ impl Schedule {
         true
     }
 
-    /// The fetch under way succeeded at `now` with these headers: the next fetch by D2.
-    pub fn succeeded(&mut self, headers: &HeaderMap, now: SystemTime) -> Decision {
+    /// The fetch under way succeeded at `now`: the next fetch by D2, from the headers of each
+    /// response it read (one for a `jwk_url`; a discovery document and its set for D21, when
+    /// the earlier of the two decisions wins).
+    pub fn succeeded(&mut self, responses: &[HeaderMap], now: SystemTime) -> Decision {
         self.in_flight = None;
-        let decision = after_success(headers, now, self.refreshing);
+        let decision = responses
+            .iter()
+            .map(|headers| after_success(headers, now, self.refreshing))
+            .min_by_key(|decision| match decision.next {
+                NextFetch::After(delay) => (false, delay),
+                NextFetch::Never => (true, Duration::ZERO),
+            })
+            .unwrap_or_else(|| after_success(&HeaderMap::new(), now, self.refreshing));
         self.refreshing = matches!(decision.next, NextFetch::After(_));
         self.deadline = match decision.next {
             NextFetch::After(delay) => Some(now + delay),
@@ -169,7 +178,7 @@ mod tests {
                 }
                 Step::Tick(now, starts) => assert_eq!(schedule.tick(at(now)), starts, "{context}"),
                 Step::Ok(now, cache_control, next) => {
-                    schedule.succeeded(&headers(cache_control), at(now));
+                    schedule.succeeded(&[headers(cache_control)], at(now));
                     assert_eq!(schedule.next_fetch(), next.map(at), "{context}");
                     assert_eq!(schedule.in_flight(), None, "{context}");
                 }

@@ -306,3 +306,135 @@ async fn a_refused_connection_is_a_transport_error() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn jwk_headers_go_with_every_fetch_to_the_key_sets_origin_only() {
+    let keys = Keys::load();
+    let server = MockServer::start().await;
+    Mock::given(path("/jwks"))
+        .and(wiremock::matchers::header("x-api-key", "k-3f9a1c"))
+        .respond_with(keys_response(&[], &keys.set_a()))
+        .mount(&server)
+        .await;
+    Mock::given(path("/jwks")).respond_with(ResponseTemplate::new(401)).mount(&server).await;
+    let url = JwkUrl::parse(&format!("{}/jwks", server.uri())).unwrap();
+    let with = [("x-api-key".to_owned(), jwtgate_config::SecretString::new("k-3f9a1c"))];
+    let fetcher = HttpFetcher::new(&url, settings()).unwrap().with_headers(&with);
+    let handle = JwksHandle::spawn_with(url.clone(), fetcher, clock(), &JwksOptions::default());
+    let handle = handle.unwrap();
+    attempts(&handle, 1).await;
+    assert_eq!(keys.verifying(&handle), "A", "the provider answered the request with the header");
+    assert!(
+        !format!("{:?}", HttpFetcher::new(&url, settings()).unwrap().with_headers(&with))
+            .contains("k-3f9a1c")
+    );
+
+    // Without the header the provider refuses: the set stays empty.
+    let bare = JwksHandle::spawn_with(
+        url.clone(),
+        HttpFetcher::new(&url, settings()).unwrap(),
+        clock(),
+        &JwksOptions::default(),
+    )
+    .unwrap();
+    attempts(&bare, 1).await;
+    assert_eq!(bare.current().len(), 0);
+
+    // A redirect to another origin gets neither the header nor the keys.
+    let elsewhere = MockServer::start().await;
+    Mock::given(path("/jwks"))
+        .and(wiremock::matchers::header_exists("x-api-key"))
+        .respond_with(keys_response(&[], &keys.set_a()))
+        .mount(&elsewhere)
+        .await;
+    Mock::given(path("/moved"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/jwks", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let moved = JwkUrl::parse(&format!("{}/moved", server.uri())).unwrap();
+    let fetcher = HttpFetcher::new(&moved, settings()).unwrap().with_headers(&with);
+    let redirected =
+        JwksHandle::spawn_with(moved, fetcher, clock(), &JwksOptions::default()).unwrap();
+    attempts(&redirected, 1).await;
+    assert_eq!(redirected.current().len(), 0, "the other origin never saw the header");
+}
+
+#[tokio::test]
+async fn discovery_fetches_carry_jwk_headers_and_each_urls_basic_credentials() {
+    let keys = Keys::load();
+    let idp = MockServer::start().await;
+    let key_host = MockServer::start().await;
+    let issuer = format!("{}/realms/acme", idp.uri());
+    // The key set lives on another host, behind credentials the document's jwks_uri carries.
+    let jwks_uri = key_host.uri().replace("http://", "http://keys:s%3Acret@") + "/certs";
+    Mock::given(path("/realms/acme/.well-known/openid-configuration"))
+        .and(wiremock::matchers::header("x-api-key", "k-3f9a1c"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            serde_json::json!({"issuer": issuer, "jwks_uri": jwks_uri}).to_string(),
+        ))
+        .mount(&idp)
+        .await;
+    // base64("keys:s:cret")
+    Mock::given(path("/certs"))
+        .and(wiremock::matchers::header("x-api-key", "k-3f9a1c"))
+        .and(wiremock::matchers::header("authorization", "Basic a2V5czpzOmNyZXQ="))
+        .respond_with(keys_response(&[("cache-control", "max-age=60")], &keys.set_a()))
+        .mount(&key_host)
+        .await;
+    let discovery = jwtgate_config::IssuerDiscovery::new(&issuer).unwrap();
+    let with = [("x-api-key".to_owned(), jwtgate_config::SecretString::new("k-3f9a1c"))];
+    let document =
+        HttpFetcher::new(discovery.document_url(), settings()).unwrap().with_headers(&with);
+    let handle = JwksHandle::spawn_discovery_with(
+        discovery.clone(),
+        document,
+        clock(),
+        &JwksOptions::default(),
+    )
+    .unwrap();
+    attempts(&handle, 1).await;
+    assert_eq!(keys.verifying(&handle), "A");
+    let status = handle.status();
+    assert_eq!(status.url, format!("{issuer}/.well-known/openid-configuration"));
+    assert_eq!(
+        status.next_fetch,
+        Some(NextFetchAt::At(at(60))),
+        "the set's max-age, the document has none"
+    );
+    assert_eq!(requests(&idp).await + requests(&key_host).await, 2);
+}
+
+#[tokio::test]
+async fn a_discovery_document_of_another_issuer_is_not_followed() {
+    let key_host = MockServer::start().await;
+    Mock::given(path("/certs")).respond_with(ResponseTemplate::new(200)).mount(&key_host).await;
+    let impostor = MockServer::start().await;
+    let jwks_uri = format!("{}/certs", key_host.uri());
+    Mock::given(path("/.well-known/openid-configuration"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(
+                serde_json::json!({"issuer": "https://idp.example.com", "jwks_uri": jwks_uri})
+                    .to_string(),
+            ),
+        )
+        .mount(&impostor)
+        .await;
+    let discovery = jwtgate_config::IssuerDiscovery::new(&impostor.uri()).unwrap();
+    let document = HttpFetcher::new(discovery.document_url(), settings()).unwrap();
+    let refused =
+        JwksHandle::spawn_discovery_with(discovery, document, clock(), &JwksOptions::default())
+            .unwrap();
+    attempts(&refused, 1).await;
+    assert_eq!(refused.current().len(), 0);
+    assert_eq!(
+        refused.status().unavailable_reason(),
+        format!(
+            "{0}/.well-known/openid-configuration: discovery document issuer \"https://idp.example.com\" differs from \"{0}\"",
+            impostor.uri()
+        )
+    );
+    assert_eq!(requests(&key_host).await, 0, "the key set was never asked for");
+}

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::process::Output;
 
 use jwtgate_test_support::{case_files, expand_key_placeholders};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{Server, hs256_secret, jwtgate};
 
@@ -252,6 +252,30 @@ fn jwks_required_makes_a_failed_first_fetch_fatal() {
         let server = Server::start(&["--jwt-secret", &secret], &[("JWTGATE_JWKS_REQUIRED", value)]);
         assert_eq!(server.get("/readyz", &[]).status, 503);
     }
+}
+
+#[test]
+fn jwks_required_covers_issuer_discovery() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let issuer = format!("http://127.0.0.1:{port}/realms/acme");
+    let secret = json!({"issuer": issuer, "issuer_discovery": true}).to_string();
+    let args = ["serve", "--port", "0", "--jwks-required", "--jwt-secret", &secret];
+    let line = assert_startup_failure(&run(&args, &[]), "jwt_secret.issuer_discovery");
+    let expected = format!(
+        "jwtgate: jwt_secret.issuer_discovery: the first fetch of \
+         {issuer}/.well-known/openid-configuration failed: request failed"
+    );
+    assert!(line.starts_with(&expected), "{line}");
+
+    // Without it, start-up goes on and /readyz names the discovery document.
+    let server = Server::start(&["--jwt-secret", &secret], &[]);
+    let ready = server.get("/readyz", &[]);
+    assert_eq!(ready.status, 503);
+    let reason = ready.json()["reason"].as_str().unwrap().to_owned();
+    assert!(
+        reason.starts_with(&format!("{issuer}/.well-known/openid-configuration: request failed")),
+        "{reason}"
+    );
 }
 
 #[test]

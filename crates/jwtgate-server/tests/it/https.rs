@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use crate::support::Server;
 
 /// A test CA (PEM) and a `localhost` certificate it signed, with its key.
-fn pki() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
+pub(crate) fn pki() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -31,7 +31,7 @@ fn pki() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
 }
 
 /// Serves `body` as the answer to every request, over TLS.
-fn serve_tls(
+pub(crate) fn serve_tls(
     runtime: &tokio::runtime::Runtime,
     certificate: CertificateDer<'static>,
     key: PrivateKeyDer<'static>,

@@ -16,4 +16,5 @@ mod hardening;
 mod https;
 mod jwks;
 mod nginx;
+mod proxy;
 mod support;

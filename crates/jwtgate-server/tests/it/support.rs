@@ -14,7 +14,7 @@ use jwtgate_test_support::keys::TestKey;
 use serde_json::{Value, json};
 
 /// Every variable the binary reads, removed so the developer's environment cannot leak in.
-const VARIABLES: [&str; 12] = [
+const VARIABLES: [&str; 21] = [
     "HASURA_GRAPHQL_JWT_SECRET",
     "HASURA_GRAPHQL_JWT_SECRETS",
     "HASURA_GRAPHQL_ADMIN_SECRET",
@@ -27,6 +27,15 @@ const VARIABLES: [&str; 12] = [
     "JWTGATE_MAX_CONNECTIONS",
     "RUST_LOG",
     "HASURA_GRAPHQL_ACCESS_KEY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "REQUEST_METHOD",
 ];
 
 pub(crate) const SECRET: &str = "a-32-byte-secret-for-jwtgate-srv";
