@@ -164,6 +164,9 @@ fn every_startup_and_usage_error_is_in_docs_errors_md() {
         (vec!["serve", "--jwt-secret", &secret, "--host", "name.invalid"], vec![]),
         (vec!["serve", "--jwt-secret", &secret, "--port", &taken_port], vec![]),
         (vec!["serve", "--access-key", "x"], vec![]),
+        (vec!["serve", "--jwt-secret-file", "/nonexistent/jwtgate/secret"], vec![]),
+        (vec!["serve", "--jwt-secret-file", "/dev/null"], vec![]),
+        (vec!["serve", "--jwt-secret", &secret], vec![("HASURA_GRAPHQL_JWT_SECRET_FILE", "/x")]),
     ];
     let mut errors = Vec::new();
     for (args, env) in runs {
