@@ -72,9 +72,13 @@ impl Prepared {
 
     /// The library outcome: the role, or the denial's message.
     fn outcome(&self) -> Result<String, String> {
+        let configuration;
         let authenticator = match &self.target {
             Target::Library(authenticator) => authenticator,
-            Target::Webhook(app) => app.authenticator(),
+            Target::Webhook(app) => {
+                configuration = app.configuration();
+                configuration.authenticator()
+            }
         };
         let result: Result<Arc<Authenticated>, AuthError> =
             authenticator.authenticate_now(&self.headers, self.now);

@@ -6,6 +6,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
@@ -29,12 +30,34 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct BodyTimedOut;
 
 /// The request handler of `jwtgate serve`: routing, the webhook and forward-auth modes,
-/// health, readiness and metrics, over an [`Authenticator`].
+/// health, readiness and metrics, over the [`Configuration`] in force, which a reload replaces.
 pub struct App {
-    authenticator: Authenticator,
-    /// The fetchers of the `jwk_url`s, one per URL, for `/readyz` and the metrics.
-    key_sets: Vec<JwksHandle>,
+    current: ArcSwap<Configuration>,
     metrics: Metrics,
+}
+
+/// A configuration in force: the authenticator, and the fetchers of its key sets (one per URL)
+/// for `/readyz` and the metrics.
+pub struct Configuration {
+    authenticator: Authenticator,
+    key_sets: Vec<JwksHandle>,
+}
+
+impl Configuration {
+    /// `authenticator`, whose key sets are fetched by `key_sets`.
+    pub fn new(authenticator: Authenticator, key_sets: Vec<JwksHandle>) -> Self {
+        Self { authenticator, key_sets }
+    }
+
+    /// The authenticator.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
+    }
+
+    /// The key set fetchers, one per URL.
+    pub fn key_sets(&self) -> &[JwksHandle] {
+        &self.key_sets
+    }
 }
 
 /// The metrics could not be registered.
@@ -54,28 +77,41 @@ fn started() -> Instant {
 }
 
 impl App {
-    /// A handler over `authenticator`, whose `jwk_url`s are fetched by `key_sets` (one per
-    /// URL), with its metrics registered.
+    /// A handler over `authenticator`, whose key sets are fetched by `key_sets` (one per URL),
+    /// with its metrics registered.
     pub fn new(
         authenticator: Authenticator,
         key_sets: Vec<JwksHandle>,
     ) -> Result<Self, MetricsError> {
-        Ok(Self { authenticator, key_sets, metrics: Metrics::new()? })
+        Self::with_configuration(Configuration::new(authenticator, key_sets))
+    }
+
+    /// A handler over `configuration`, with its metrics registered.
+    pub fn with_configuration(configuration: Configuration) -> Result<Self, MetricsError> {
+        Ok(Self { current: ArcSwap::from_pointee(configuration), metrics: Metrics::new()? })
+    }
+
+    /// The configuration in force.
+    pub fn configuration(&self) -> Arc<Configuration> {
+        self.current.load_full()
+    }
+
+    /// Puts `next` in force: requests that began on the old configuration finish on it, later
+    /// ones use `next`. The old one's counts stay in the metrics.
+    pub fn replace(&self, next: Configuration) {
+        let next = Arc::new(next);
+        let old = self.current.swap(Arc::clone(&next));
+        self.metrics.replaced(&old, &next);
+    }
+
+    /// Counts a configuration reload, applied (`ok`) or refused.
+    pub fn count_reload(&self, ok: bool) {
+        self.metrics.count_reload(ok);
     }
 
     /// Counts a connection closed at once because `--max-connections` were open.
     pub fn count_rejected_connection(&self) {
         self.metrics.count_rejected_connection();
-    }
-
-    /// The authenticator.
-    pub fn authenticator(&self) -> &Authenticator {
-        &self.authenticator
-    }
-
-    /// The key set fetchers, one per `jwk_url`.
-    pub fn key_sets(&self) -> &[JwksHandle] {
-        &self.key_sets
     }
 
     /// Answers one request: hyper's service function, and callable without a socket with any
@@ -98,8 +134,9 @@ impl App {
             (&Method::GET, "/healthz") => render::json(StatusCode::OK, &json!({"status": "ok"})),
             (&Method::GET, "/readyz") => self.readiness(),
             (&Method::GET, "/metrics") => {
+                let configuration = self.configuration();
                 let mut response = Response::new(http_body_util::Full::new(Bytes::from(
-                    self.metrics.render(&self.authenticator, &self.key_sets),
+                    self.metrics.render(&configuration),
                 )));
                 response.headers_mut().insert(
                     http::header::CONTENT_TYPE,
@@ -119,7 +156,9 @@ impl App {
         // D6: a token naming a `kid` its key set lacks waits, at most 2 s, for the refetch it
         // joins or starts.
         let wait = || tokio::time::sleep(KEY_REFETCH_WAIT);
-        let result = self.authenticator.authenticate_waiting(headers, now, wait).await;
+        // The configuration a request begins with is the one it finishes on, across a reload.
+        let configuration = self.configuration();
+        let result = configuration.authenticator.authenticate_waiting(headers, now, wait).await;
         let (response, code) = match &result {
             Ok(answer) => match answer.rendered(RenderedSession::new) {
                 Some(rendered) => (rendered.response(), None),
@@ -175,7 +214,7 @@ impl App {
     }
 
     fn readiness(&self) -> Response<Body> {
-        for key_set in &self.key_sets {
+        for key_set in &self.configuration().key_sets {
             if key_set.current().is_empty() {
                 let reason = key_set.status().unavailable_reason();
                 let body = json!({"status": "unavailable", "reason": reason});

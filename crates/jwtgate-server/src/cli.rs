@@ -11,6 +11,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use jwtgate_core::DEFAULT_TOKEN_CACHE_SIZE;
 
+use crate::sources::{SecretsInput, Source};
+
 /// How the process was asked to run.
 pub(crate) enum Invocation {
     /// `serve`.
@@ -19,18 +21,6 @@ pub(crate) enum Invocation {
     ConfigCheck(SecretsInput),
     /// `--help` or `--version`: print this to stdout and exit 0.
     Print(String),
-}
-
-/// Where the secrets came from: the first of `--jwt-secrets`, `--jwt-secret`,
-/// `HASURA_GRAPHQL_JWT_SECRETS`, `HASURA_GRAPHQL_JWT_SECRET` that is set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SecretsInput {
-    /// A JSON array of secrets.
-    List(String),
-    /// One secret object.
-    Single(String),
-    /// None set.
-    Missing,
 }
 
 /// The `log` output format.
@@ -45,7 +35,7 @@ pub(crate) struct ServeSettings {
     pub(crate) secrets: SecretsInput,
     pub(crate) host: String,
     pub(crate) port: u16,
-    pub(crate) admin_secret: Option<String>,
+    pub(crate) admin_secret: Option<Source>,
     pub(crate) unauthorized_role: Option<String>,
     pub(crate) jwks_required: bool,
     pub(crate) token_cache_size: usize,
@@ -83,6 +73,10 @@ enum ConfigCommand {
 }
 
 #[derive(Args)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the fields are the flags, named as Hasura names them"
+)]
 struct SecretArgs {
     /// One JWT secret (JSON object), as HASURA_GRAPHQL_JWT_SECRET.
     #[arg(long, value_name = "JSON", env = "HASURA_GRAPHQL_JWT_SECRET", hide_env_values = true)]
@@ -95,6 +89,12 @@ struct SecretArgs {
         hide_env_values = true
     )]
     jwt_secrets: Option<String>,
+    /// A file holding one JWT secret; re-read on change and on SIGHUP.
+    #[arg(long, value_name = "PATH", env = "HASURA_GRAPHQL_JWT_SECRET_FILE")]
+    jwt_secret_file: Option<String>,
+    /// A file holding the JWT secrets (JSON array); re-read on change and on SIGHUP.
+    #[arg(long, value_name = "PATH", env = "HASURA_GRAPHQL_JWT_SECRETS_FILE")]
+    jwt_secrets_file: Option<String>,
 }
 
 #[derive(Args)]
@@ -110,6 +110,9 @@ struct ServeArgs {
     /// The admin secret (HASURA_GRAPHQL_ADMIN_SECRET).
     #[arg(long, env = "HASURA_GRAPHQL_ADMIN_SECRET", hide_env_values = true)]
     admin_secret: Option<String>,
+    /// A file holding the admin secret; re-read on change and on SIGHUP.
+    #[arg(long, value_name = "PATH", env = "HASURA_GRAPHQL_ADMIN_SECRET_FILE")]
+    admin_secret_file: Option<String>,
     /// The role of requests without credentials (HASURA_GRAPHQL_UNAUTHORIZED_ROLE).
     #[arg(long, env = "HASURA_GRAPHQL_UNAUTHORIZED_ROLE")]
     unauthorized_role: Option<String>,
@@ -147,16 +150,24 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocati
     match cli.command {
         Command::Config { command: ConfigCommand::Check(secrets) } => {
             let sub = subcommand_matches(&matches, &["config", "check"]);
-            Ok(Invocation::ConfigCheck(secrets_input(secrets, sub)))
+            Ok(Invocation::ConfigCheck(secrets_input(secrets, sub)?))
         }
         Command::Serve(args) => {
             let sub = subcommand_matches(&matches, &["serve"]);
             let jwks_required = args.jwks_required || env_switch("JWTGATE_JWKS_REQUIRED")?;
+            let admin_secret = resolve(
+                Setting {
+                    value: args.admin_secret,
+                    file: args.admin_secret_file,
+                    names: ADMIN_SECRET_NAMES,
+                },
+                sub,
+            )?;
             Ok(Invocation::Serve(ServeSettings {
-                secrets: secrets_input(args.secrets, sub),
+                secrets: secrets_input(args.secrets, sub)?,
                 host: non_empty(args.host).unwrap_or_else(|| "127.0.0.1".to_owned()),
                 port: parsed(args.port, "--port", 8081)?,
-                admin_secret: non_empty(args.admin_secret),
+                admin_secret: admin_secret.map(|(_, source)| source),
                 unauthorized_role: non_empty(args.unauthorized_role),
                 jwks_required,
                 token_cache_size: parsed(
@@ -187,22 +198,74 @@ fn subcommand_matches<'m>(matches: &'m ArgMatches, path: &[&str]) -> Option<&'m 
     path.iter().try_fold(matches, |matches, name| matches.subcommand_matches(name))
 }
 
-/// The secrets in docs/server.md's order: flags before variables, the list before the single one.
-fn secrets_input(args: SecretArgs, matches: Option<&ArgMatches>) -> SecretsInput {
+/// A setting's argument id, flag and variable, for its value and for its file form.
+type Names = [(&'static str, &'static str, &'static str); 2];
+
+const JWT_SECRETS_NAMES: Names = [
+    ("jwt_secrets", "--jwt-secrets", "HASURA_GRAPHQL_JWT_SECRETS"),
+    ("jwt_secrets_file", "--jwt-secrets-file", "HASURA_GRAPHQL_JWT_SECRETS_FILE"),
+];
+const JWT_SECRET_NAMES: Names = [
+    ("jwt_secret", "--jwt-secret", "HASURA_GRAPHQL_JWT_SECRET"),
+    ("jwt_secret_file", "--jwt-secret-file", "HASURA_GRAPHQL_JWT_SECRET_FILE"),
+];
+const ADMIN_SECRET_NAMES: Names = [
+    ("admin_secret", "--admin-secret", "HASURA_GRAPHQL_ADMIN_SECRET"),
+    ("admin_secret_file", "--admin-secret-file", "HASURA_GRAPHQL_ADMIN_SECRET_FILE"),
+];
+
+/// One setting as clap read it (each from its flag, else its variable): the value and the file
+/// form.
+struct Setting {
+    value: Option<String>,
+    file: Option<String>,
+    names: Names,
+}
+
+/// Where a setting comes from, and whether from the command line; a value and a file together
+/// (by flag or variable) are a usage error.
+fn resolve(
+    setting: Setting,
+    matches: Option<&ArgMatches>,
+) -> Result<Option<(bool, Source)>, String> {
     let from_flag =
         |id: &str| matches.and_then(|m| m.value_source(id)) == Some(ValueSource::CommandLine);
-    let list = non_empty(args.jwt_secrets);
-    let single = non_empty(args.jwt_secret);
-    let candidates = [
-        (from_flag("jwt_secrets"), list.clone().map(SecretsInput::List)),
-        (from_flag("jwt_secret"), single.clone().map(SecretsInput::Single)),
-        (true, list.map(SecretsInput::List)),
-        (true, single.map(SecretsInput::Single)),
-    ];
-    candidates
-        .into_iter()
-        .find_map(|(eligible, input)| input.filter(|_| eligible))
-        .unwrap_or(SecretsInput::Missing)
+    let name = |(id, flag, variable): (&str, &'static str, &'static str)| {
+        if from_flag(id) { flag } else { variable }
+    };
+    let [value_names, file_names] = setting.names;
+    match (non_empty(setting.value), non_empty(setting.file)) {
+        (Some(_), Some(_)) => Err(format!(
+            "{} and {} are both set: give the value or the file, not both",
+            name(value_names),
+            name(file_names)
+        )),
+        (Some(value), None) => Ok(Some((from_flag(value_names.0), Source::Value(value)))),
+        (None, Some(path)) => Ok(Some((
+            from_flag(file_names.0),
+            Source::File { named_by: name(file_names), path: path.into() },
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The secrets in docs/server.md's order: flags before variables, the list before the single
+/// one, each file form beside its value form.
+fn secrets_input(args: SecretArgs, matches: Option<&ArgMatches>) -> Result<SecretsInput, String> {
+    let list =
+        Setting { value: args.jwt_secrets, file: args.jwt_secrets_file, names: JWT_SECRETS_NAMES };
+    let single =
+        Setting { value: args.jwt_secret, file: args.jwt_secret_file, names: JWT_SECRET_NAMES };
+    let list = resolve(list, matches)?;
+    let single = resolve(single, matches)?;
+    let from_flag =
+        |setting: &Option<(bool, Source)>| setting.as_ref().is_some_and(|(flag, _)| *flag);
+    let input = if from_flag(&list) || (!from_flag(&single) && list.is_some()) {
+        list.map(|(_, source)| SecretsInput::List(source))
+    } else {
+        single.map(|(_, source)| SecretsInput::Single(source))
+    };
+    Ok(input.unwrap_or(SecretsInput::Missing))
 }
 
 /// An empty value counts as not set.

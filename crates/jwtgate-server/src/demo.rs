@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{EncodingKey, Header, encode};
-use jwtgate_config::{JwtSecret, parse_jwt_secret};
 use serde_json::json;
 
 /// The demo's signing key: 32 random bytes, written as 64 hex characters.
@@ -24,10 +23,9 @@ impl Key {
         Ok(Self { hex })
     }
 
-    /// The JWT secret that verifies the demo token.
-    pub(crate) fn secret(&self) -> Result<JwtSecret, String> {
-        parse_jwt_secret(&json!({"type": "HS256", "key": self.hex}).to_string())
-            .map_err(|error| error.to_string())
+    /// The JWT secret (JSON) that verifies the demo token.
+    pub(crate) fn secret_json(&self) -> String {
+        json!({"type": "HS256", "key": self.hex}).to_string()
     }
 
     /// A token for user 1, roles `user` and `editor`, valid for an hour.

@@ -4,5 +4,5 @@ mod app;
 mod metrics;
 mod render;
 
-pub use app::{App, BodyTimedOut, MetricsError};
+pub use app::{App, BodyTimedOut, Configuration, MetricsError};
 pub use render::Body;

@@ -4,7 +4,9 @@
 
 mod cli;
 mod demo;
+mod reload;
 mod server;
+mod sources;
 mod startup;
 
 use std::io::Write as _;

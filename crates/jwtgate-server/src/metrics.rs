@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use jwtgate_core::{Authenticator, CacheStats};
-use jwtgate_jwks::JwksHandle;
+use jwtgate_core::CacheStats;
+
+use crate::app::Configuration;
 use prometheus::{
     Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
     Opts, Registry, TextEncoder,
@@ -22,6 +23,7 @@ pub(crate) struct Metrics {
     cache_hits: IntCounter,
     cache_misses: IntCounter,
     connections_rejected: IntCounter,
+    reloads: IntCounterVec,
     /// What the scrape-time counters have already been advanced to.
     exported: Mutex<Exported>,
 }
@@ -34,53 +36,75 @@ struct Exported {
 }
 
 impl Metrics {
+    #[expect(clippy::too_many_lines, reason = "a table: one definition per metric")]
     pub(crate) fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
-        let verifications = IntCounterVec::new(
-            Opts::new(
-                "jwtgate_verifications_total",
-                "Authentications by outcome and Hasura error code (\"\" on success).",
-            ),
-            &["outcome", "code"],
+        let verifications = registered(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "jwtgate_verifications_total",
+                    "Authentications by outcome and Hasura error code (\"\" on success).",
+                ),
+                &["outcome", "code"],
+            )?,
         )?;
-        let duration = HistogramVec::new(
-            HistogramOpts::new(
-                "jwtgate_verification_duration_seconds",
-                "Time to answer an authentication request.",
-            )
-            .buckets(vec![
-                0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.005,
-                0.025,
-            ]),
-            &[],
+        let duration = registered(
+            &registry,
+            HistogramVec::new(
+                HistogramOpts::new(
+                    "jwtgate_verification_duration_seconds",
+                    "Time to answer an authentication request.",
+                )
+                .buckets(vec![
+                    0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001,
+                    0.005, 0.025,
+                ]),
+                &[],
+            )?,
         )?;
-        let jwks_fetches = IntCounterVec::new(
-            Opts::new("jwtgate_jwks_fetches_total", "JWKS fetches by URL and result."),
-            &["url", "result"],
+        let jwks_fetches = registered(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("jwtgate_jwks_fetches_total", "JWKS fetches by URL and result."),
+                &["url", "result"],
+            )?,
         )?;
-        let jwks_keys = IntGaugeVec::new(
-            Opts::new("jwtgate_jwks_keys", "Usable keys held per JWKS URL."),
-            &["url"],
+        let jwks_keys = registered(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new("jwtgate_jwks_keys", "Usable keys held per JWKS URL."),
+                &["url"],
+            )?,
         )?;
-        let cache_hits = IntCounter::new(
-            "jwtgate_token_cache_hits_total",
-            "Requests answered from the verified-token cache.",
+        let cache_hits = registered(
+            &registry,
+            IntCounter::new(
+                "jwtgate_token_cache_hits_total",
+                "Requests answered from the verified-token cache.",
+            )?,
         )?;
-        let cache_misses = IntCounter::new(
-            "jwtgate_token_cache_misses_total",
-            "Cacheable requests the verified-token cache did not answer.",
+        let cache_misses = registered(
+            &registry,
+            IntCounter::new(
+                "jwtgate_token_cache_misses_total",
+                "Cacheable requests the verified-token cache did not answer.",
+            )?,
         )?;
-        let connections_rejected = IntCounter::new(
-            "jwtgate_connections_rejected_total",
-            "Connections closed at once because --max-connections were open.",
+        let connections_rejected = registered(
+            &registry,
+            IntCounter::new(
+                "jwtgate_connections_rejected_total",
+                "Connections closed at once because --max-connections were open.",
+            )?,
         )?;
-        registry.register(Box::new(verifications.clone()))?;
-        registry.register(Box::new(connections_rejected.clone()))?;
-        registry.register(Box::new(duration.clone()))?;
-        registry.register(Box::new(jwks_fetches.clone()))?;
-        registry.register(Box::new(jwks_keys.clone()))?;
-        registry.register(Box::new(cache_hits.clone()))?;
-        registry.register(Box::new(cache_misses.clone()))?;
+        let reloads = registered(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("jwtgate_config_reloads_total", "Configuration reloads by result."),
+                &["result"],
+            )?,
+        )?;
         let successes = verifications.with_label_values(&["success", ""]);
         let duration = duration.with_label_values(&[] as &[&str]);
         Ok(Self {
@@ -93,6 +117,7 @@ impl Metrics {
             cache_hits,
             cache_misses,
             connections_rejected,
+            reloads,
             exported: Mutex::default(),
         })
     }
@@ -111,22 +136,46 @@ impl Metrics {
         self.connections_rejected.inc();
     }
 
+    /// Counts a configuration reload, applied or refused.
+    pub(crate) fn count_reload(&self, ok: bool) {
+        self.reloads.with_label_values(&[if ok { "ok" } else { "error" }]).inc();
+    }
+
+    /// A reload put `next` in place of `old`: `old`'s counts are exported for good, and `next`'s
+    /// cache and new fetchers count from zero; key sets no longer configured leave the gauge.
+    pub(crate) fn replaced(&self, old: &Configuration, next: &Configuration) {
+        self.refresh(old);
+        let mut exported = self.exported.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        exported.cache = CacheStats::default();
+        for key_set in next.key_sets() {
+            if !old.key_sets().iter().any(|kept| kept.is_same(key_set)) {
+                exported.fetches.insert(key_set.status().url, (0, 0));
+            }
+        }
+        for key_set in old.key_sets() {
+            let url = key_set.status().url;
+            if !next.key_sets().iter().any(|kept| kept.status().url == url) {
+                let _ = self.jwks_keys.remove_label_values(&[url.as_str()]);
+            }
+        }
+    }
+
     /// The text exposition, after bringing the scrape-time values up to date.
-    pub(crate) fn render(&self, authenticator: &Authenticator, key_sets: &[JwksHandle]) -> String {
-        self.refresh(authenticator, key_sets);
+    pub(crate) fn render(&self, configuration: &Configuration) -> String {
+        self.refresh(configuration);
         let mut buffer = Vec::new();
         // Encoding into a Vec cannot fail for well-formed metrics; an error leaves what was written.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
         String::from_utf8_lossy(&buffer).into_owned()
     }
 
-    fn refresh(&self, authenticator: &Authenticator, key_sets: &[JwksHandle]) {
+    fn refresh(&self, configuration: &Configuration) {
         let mut exported = self.exported.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let cache = authenticator.cache_stats();
+        let cache = configuration.authenticator().cache_stats();
         self.cache_hits.inc_by(cache.hits.saturating_sub(exported.cache.hits));
         self.cache_misses.inc_by(cache.misses.saturating_sub(exported.cache.misses));
         exported.cache = cache;
-        for key_set in key_sets {
+        for key_set in configuration.key_sets() {
             let status = key_set.status();
             let (ok, error) = exported.fetches.entry(status.url.clone()).or_default();
             let url = status.url.as_str();
@@ -143,4 +192,13 @@ impl Metrics {
                 .set(i64::try_from(status.keys).unwrap_or(i64::MAX));
         }
     }
+}
+
+/// `metric`, registered in `registry`.
+fn registered<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: M,
+) -> Result<M, prometheus::Error> {
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
 }

@@ -4,63 +4,44 @@
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use jwtgate_config::{JwtSecret, KeySource, parse_jwt_secret, parse_jwt_secrets};
-use jwtgate_core::{Authenticator, AuthenticatorConfig};
-use jwtgate_jwks::{FetchSettings, Fetchers, JwksHandle, JwksOptions, KeySet as _};
+use jwtgate_config::JwtSecret;
+use jwtgate_jwks::{Fetchers, JwksHandle};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::cli::{LogFormat, SecretsInput, ServeSettings};
-use crate::{demo, server};
+use crate::cli::{LogFormat, ServeSettings};
+use crate::sources::{SecretsInput, Source};
+use crate::{demo, reload, server};
 use jwtgate_server::App;
-
-/// How long start-up waits for the first fetch of each `jwk_url` (the fetch timeout, plus a
-/// little for the task to report).
-const FIRST_FETCH_WAIT: Duration =
-    FetchSettings::DEFAULT_TIMEOUT.saturating_add(Duration::from_secs(1));
-
-/// The secrets, validated; the error names the field (`jwt_secret.<field>` or
-/// `jwt_secrets[i].<field>`).
-pub(crate) fn load_secrets(input: &SecretsInput) -> Result<Vec<JwtSecret>, String> {
-    match input {
-        SecretsInput::List(json) => parse_jwt_secrets(json).map_err(|error| error.to_string()),
-        SecretsInput::Single(json) => {
-            parse_jwt_secret(json).map(|secret| vec![secret]).map_err(|error| error.to_string())
-        }
-        SecretsInput::Missing => Err("no JWT secret configured: set --jwt-secret, --jwt-secrets, \
-             HASURA_GRAPHQL_JWT_SECRET or HASURA_GRAPHQL_JWT_SECRETS"
-            .to_owned()),
-    }
-}
 
 /// `config check`: the secrets normalised, as one JSON array.
 pub(crate) fn config_check(input: &SecretsInput) -> Result<String, String> {
-    let secrets = load_secrets(input)?;
+    let secrets = input.load()?;
     Ok(Value::Array(secrets.iter().map(JwtSecret::normalized).collect()).to_string())
 }
 
 /// `serve`, until SIGTERM or SIGINT.
 pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
-    let (secrets, demo_key) = if settings.demo {
+    let (secrets_input, demo_key) = if settings.demo {
         let key = demo::Key::generate()?;
-        (vec![key.secret()?], Some(key))
+        (SecretsInput::Single(Source::Value(key.secret_json())), Some(key))
     } else {
-        (load_secrets(&settings.secrets)?, None)
+        (settings.secrets, None)
     };
-    let field_prefix = |index: usize| match settings.secrets {
-        SecretsInput::List(_) if !settings.demo => format!("jwt_secrets[{index}]"),
-        _ => "jwt_secret".to_owned(),
+    let mut config = reload::Settings {
+        secrets: secrets_input,
+        admin_secret: settings.admin_secret,
+        unauthorized_role: settings.unauthorized_role,
+        token_cache_size: settings.token_cache_size,
+        jwks_required: settings.jwks_required,
+        fetchers: Fetchers::default(),
     };
-    let key_sets = start_key_sets(&secrets, &field_prefix, settings.jwks_required).await?;
-    let mut config = AuthenticatorConfig::new(secrets);
-    config.admin_secret = settings.admin_secret.map(Into::into);
-    config.unauthorized_role = settings.unauthorized_role;
-    config.token_cache_size = settings.token_cache_size;
-    let authenticator = Authenticator::new(config, |url| key_sets.key_set(url));
-    let app =
-        App::new(authenticator, key_sets.into_handles()).map_err(|error| error.to_string())?;
+    let watched = reload::Watched::start(&config)?;
+    let (configuration, fetchers) = config.build(config.secrets.load()?).await?;
+    config.fetchers = fetchers;
+    let key_sets = configuration.key_sets().to_vec();
+    let app = Arc::new(App::with_configuration(configuration).map_err(|error| error.to_string())?);
 
     let low_open_files_limit = server::raise_open_files_limit(settings.max_connections);
     let listener = listen(&settings.host, settings.port).await?;
@@ -74,46 +55,14 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
             settings.max_connections
         );
     }
-    log_first_fetches(app.key_sets());
+    log_first_fetches(&key_sets);
+    drop(key_sets);
     tracing::info!(address = %bound, "serving");
-    server::serve(listener, Arc::new(app), settings.max_connections, shutdown_signal()).await;
+    let reloading = tokio::spawn(reload::watch(Arc::clone(&app), config, watched));
+    server::serve(listener, app, settings.max_connections, shutdown_signal()).await;
+    reloading.abort();
     tracing::info!("stopped");
     Ok(())
-}
-
-/// One fetcher per distinct URL, all fetching at once; waits for each first fetch, which must
-/// succeed under `--jwks-required`.
-async fn start_key_sets(
-    secrets: &[JwtSecret],
-    field_prefix: &dyn Fn(usize) -> String,
-    jwks_required: bool,
-) -> Result<Fetchers, String> {
-    // The field a key set comes from, for the error lines.
-    let field = |index: usize| {
-        let name = match secrets.get(index).map(JwtSecret::key_source) {
-            Some(KeySource::Discovery(_)) => "issuer_discovery",
-            _ => "jwk_url",
-        };
-        format!("{}.{name}", field_prefix(index))
-    };
-    let fetchers = Fetchers::start(secrets, &JwksOptions::default())
-        .map_err(|error| format!("{}: {error}", field(error.secret)))?;
-    for (index, handle) in fetchers.iter() {
-        let _ = tokio::time::timeout(FIRST_FETCH_WAIT, handle.wait_for_attempts(1)).await;
-        if jwks_required && handle.current().is_empty() {
-            let reason = handle
-                .status()
-                .last_attempt
-                .and_then(|attempt| attempt.outcome.err())
-                .map_or_else(|| "no answer in time".to_owned(), |error| error.to_string());
-            return Err(format!(
-                "{}: the first fetch of {} failed: {reason}",
-                field(index),
-                handle.url()
-            ));
-        }
-    }
-    Ok(fetchers)
 }
 
 /// Binds `--host` and `--port`.

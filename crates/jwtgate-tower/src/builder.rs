@@ -4,7 +4,9 @@ use jwtgate_config::{ConfigError, JwtSecret, SecretString, parse_jwt_secret, par
 use jwtgate_core::{Authenticator, AuthenticatorConfig, DEFAULT_TOKEN_CACHE_SIZE};
 use jwtgate_jwks::{Fetchers, JwksOptions, StartError};
 
-use crate::layer::{HasuraAuthLayer, OnDenial};
+use std::sync::Arc;
+
+use crate::layer::{Current, HasuraAuthLayer, OnDenial};
 
 /// Why a layer could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -105,18 +107,27 @@ impl Builder {
     /// the current tokio runtime. It does not wait for their first fetch: a request meanwhile
     /// waits for it (at most 2 s) when its token names a `kid`.
     pub fn build(self) -> Result<HasuraAuthLayer, BuildError> {
+        let on_denial = self.on_denial;
+        let current = self.configuration(&Fetchers::default())?;
+        Ok(HasuraAuthLayer::with_current(current).on_denial(on_denial))
+    }
+
+    /// The configuration these settings describe, keeping the fetchers of `previous` that
+    /// serve a key set configured alike.
+    pub(crate) fn configuration(self, previous: &Fetchers) -> Result<Current, BuildError> {
         let secrets = match self.secrets {
             Secrets::Missing => return Err(BuildError::NoSecret),
             Secrets::Json { list: true, json } => parse_jwt_secrets(&json)?,
             Secrets::Json { list: false, json } => vec![parse_jwt_secret(&json)?],
             Secrets::Parsed(secrets) => secrets,
         };
-        let fetchers = Fetchers::start(&secrets, &self.jwks)?;
+        let fetchers = previous.restart(&secrets, &self.jwks)?;
         let mut config = AuthenticatorConfig::new(secrets);
         config.admin_secret = self.admin_secret;
         config.unauthorized_role = self.unauthorized_role;
         config.token_cache_size = self.token_cache_size;
-        let authenticator = Authenticator::new(config, |url| fetchers.key_set(url));
-        Ok(HasuraAuthLayer::new(authenticator, fetchers.into_handles()).on_denial(self.on_denial))
+        let authenticator = Arc::new(Authenticator::new(config, |url| fetchers.key_set(url)));
+        let key_sets = fetchers.clone().into_handles();
+        Ok(Current { authenticator, fetchers, key_sets })
     }
 }

@@ -6,14 +6,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::{Either, Full};
 use jwtgate_core::{AuthError, Authenticated, Authenticator, KEY_REFETCH_WAIT};
-use jwtgate_jwks::JwksHandle;
+use jwtgate_jwks::{FetchSettings, Fetchers, JwksHandle};
 
 /// What the layer does with a request it cannot authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,10 +36,17 @@ pub struct Denied(pub AuthError);
 /// The body of the layer's responses: the inner service's, or the 401's.
 pub type AuthBody<B> = Either<Full<Bytes>, B>;
 
-/// What the layer and each service built from it share.
+/// What the layer and each service built from it share: the configuration in force, which
+/// [`HasuraAuthLayer::reload`] replaces.
 struct Shared {
-    authenticator: Authenticator,
-    key_sets: Vec<JwksHandle>,
+    current: ArcSwap<Current>,
+}
+
+/// A configuration in force: the authenticator and its key set fetchers.
+pub(crate) struct Current {
+    pub(crate) authenticator: Arc<Authenticator>,
+    pub(crate) fetchers: Fetchers,
+    pub(crate) key_sets: Vec<JwksHandle>,
 }
 
 /// A `tower::Layer` authenticating each request as Hasura's JWT mode does.
@@ -53,7 +62,7 @@ pub struct HasuraAuthLayer {
 impl fmt::Debug for HasuraAuthLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HasuraAuthLayer")
-            .field("authenticator", &self.shared.authenticator)
+            .field("authenticator", &self.shared.current.load().authenticator)
             .field("on_denial", &self.on_denial)
             .finish_non_exhaustive()
     }
@@ -64,8 +73,32 @@ impl HasuraAuthLayer {
     /// `jwk_url`s (for [`HasuraAuthLayer::key_sets`]), empty when it has none or you keep them.
     /// [`HasuraAuthLayer::builder`] starts the fetchers for you.
     pub fn new(authenticator: Authenticator, key_sets: Vec<JwksHandle>) -> Self {
-        let shared = Arc::new(Shared { authenticator, key_sets });
+        let authenticator = Arc::new(authenticator);
+        Self::with_current(Current { authenticator, fetchers: Fetchers::default(), key_sets })
+    }
+
+    pub(crate) fn with_current(current: Current) -> Self {
+        let shared = Arc::new(Shared { current: ArcSwap::from_pointee(current) });
         Self { shared, on_denial: OnDenial::Reject }
+    }
+
+    pub(crate) fn current(&self) -> Arc<Current> {
+        self.shared.current.load_full()
+    }
+
+    /// Puts a new configuration in force for this layer and every service made from it: a
+    /// request that began on the old one finishes on it. The new one keeps the fetchers of key
+    /// sets configured as before; the fetchers it starts complete their first fetch (or fail,
+    /// or time out) before the switch. `on_denial` stays as it is.
+    pub async fn reload(&self, builder: crate::Builder) -> Result<(), crate::BuildError> {
+        let previous = self.current();
+        let next = builder.configuration(&previous.fetchers)?;
+        for handle in next.key_sets.iter().filter(|handle| !previous.fetchers.contains(handle)) {
+            let wait = FetchSettings::DEFAULT_TIMEOUT.saturating_add(Duration::from_secs(1));
+            let _ = tokio::time::timeout(wait, handle.wait_for_attempts(1)).await;
+        }
+        self.shared.current.store(Arc::new(next));
+        Ok(())
     }
 
     /// The same layer doing `on_denial` with requests it cannot authenticate.
@@ -74,14 +107,14 @@ impl HasuraAuthLayer {
         Self { on_denial, ..self }
     }
 
-    /// The authenticator.
-    pub fn authenticator(&self) -> &Authenticator {
-        &self.shared.authenticator
+    /// The authenticator in force.
+    pub fn authenticator(&self) -> Arc<Authenticator> {
+        Arc::clone(&self.current().authenticator)
     }
 
-    /// The key set fetchers the layer started (for readiness: `status()`, `current()`).
-    pub fn key_sets(&self) -> &[JwksHandle] {
-        &self.shared.key_sets
+    /// The key set fetchers in force (for readiness: `status()`, `current()`).
+    pub fn key_sets(&self) -> Vec<JwksHandle> {
+        self.current().key_sets.clone()
     }
 }
 
@@ -132,7 +165,8 @@ where
         let shared = Arc::clone(&self.shared);
         let on_denial = self.on_denial;
         Box::pin(async move {
-            match authenticate(&shared.authenticator, request.headers()).await {
+            let authenticator = Arc::clone(&shared.current.load().authenticator);
+            match authenticate(&authenticator, request.headers()).await {
                 Ok(authenticated) => {
                     request.extensions_mut().insert(authenticated);
                 }

@@ -271,6 +271,11 @@ impl JwksHandle {
         Ok(Self { shared, _task: Arc::new(AbortOnDrop(task)) })
     }
 
+    /// Whether `other` is a handle of this same fetcher (a clone), not another fetcher.
+    pub fn is_same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// The URL this fetcher is known by: the `jwk_url`, or the discovery document's URL.
     pub fn url(&self) -> &JwkUrl {
         &self.shared.url

@@ -325,3 +325,58 @@ fn the_demo_prints_a_token_and_a_working_curl_command() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn secrets_from_files_stand_beside_their_value_forms() {
+    let dir = std::env::temp_dir().join(format!("jwtgate-cli-files-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let single = dir.join("secret.json");
+    let list = dir.join("secrets.json");
+    let admin = dir.join("admin");
+    fs::write(&single, format!("\n  {}  \n", json!({"type": "HS256", "key": "k".repeat(32)})))
+        .unwrap();
+    fs::write(&list, json!([{"type": "HS384", "key": "l".repeat(48)}]).to_string()).unwrap();
+    fs::write(&admin, "s3cret\n").unwrap();
+    let (single, list, admin) =
+        (single.to_str().unwrap(), list.to_str().unwrap(), admin.to_str().unwrap());
+    let checked_type = |args: &[&str], env: &[(&str, &str)]| {
+        let output = run(&[&["config", "check"], args].concat(), env);
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+        printed[0]["type"].as_str().unwrap().to_owned()
+    };
+    // The file's content, trimmed; flags before variables, the list before the single one.
+    assert_eq!(checked_type(&["--jwt-secret-file", single], &[]), "HS256");
+    assert_eq!(checked_type(&[], &[("HASURA_GRAPHQL_JWT_SECRETS_FILE", list)]), "HS384");
+    let secret = hs256_secret();
+    let flag_single = ["--jwt-secret", secret.as_str()];
+    assert_eq!(checked_type(&flag_single, &[("HASURA_GRAPHQL_JWT_SECRETS_FILE", list)]), "HS256");
+    let file_list = ["--jwt-secrets-file", list];
+    assert_eq!(checked_type(&file_list, &[("HASURA_GRAPHQL_JWT_SECRET", &secret)]), "HS384");
+
+    // A value and a file for one setting, by flag or variable, are a usage error.
+    for (args, env, names) in [
+        (
+            vec!["config", "check", "--jwt-secret", &secret, "--jwt-secret-file", single],
+            vec![],
+            "--jwt-secret and --jwt-secret-file",
+        ),
+        (
+            vec!["config", "check", "--jwt-secrets-file", list],
+            vec![("HASURA_GRAPHQL_JWT_SECRETS", "[]")],
+            "HASURA_GRAPHQL_JWT_SECRETS and --jwt-secrets-file",
+        ),
+        (
+            vec!["serve", "--jwt-secret", &secret, "--admin-secret-file", admin],
+            vec![("HASURA_GRAPHQL_ADMIN_SECRET", "x")],
+            "HASURA_GRAPHQL_ADMIN_SECRET and --admin-secret-file",
+        ),
+    ] {
+        let line = assert_startup_failure(&run(&args, &env), names);
+        assert_eq!(
+            line,
+            format!("jwtgate: {names} are both set: give the value or the file, not both")
+        );
+    }
+    let _ = fs::remove_dir_all(dir);
+}

@@ -164,6 +164,9 @@ fn every_startup_and_usage_error_is_in_docs_errors_md() {
         (vec!["serve", "--jwt-secret", &secret, "--host", "name.invalid"], vec![]),
         (vec!["serve", "--jwt-secret", &secret, "--port", &taken_port], vec![]),
         (vec!["serve", "--access-key", "x"], vec![]),
+        (vec!["serve", "--jwt-secret-file", "/nonexistent/jwtgate/secret"], vec![]),
+        (vec!["serve", "--jwt-secret-file", "/dev/null"], vec![]),
+        (vec!["serve", "--jwt-secret", &secret], vec![("HASURA_GRAPHQL_JWT_SECRET_FILE", "/x")]),
     ];
     let mut errors = Vec::new();
     for (args, env) in runs {
@@ -178,6 +181,8 @@ fn every_startup_and_usage_error_is_in_docs_errors_md() {
     let rows = table("Start-up and usage errors");
     assert!(rows.iter().any(|row| matches(&row.pattern, tls)), "no row for {tls}");
     errors.push(Rendered::plain(tls));
+    // Nor can installing the SIGHUP handler.
+    errors.push(Rendered::plain("cannot listen for SIGHUP: Operation not permitted (os error 1)"));
     assert_documented("Start-up and usage errors", &errors);
     drop(taken);
 }

@@ -17,4 +17,5 @@ mod https;
 mod jwks;
 mod nginx;
 mod proxy;
+mod reload;
 mod support;

@@ -14,7 +14,7 @@ use jwtgate_test_support::keys::TestKey;
 use serde_json::{Value, json};
 
 /// Every variable the binary reads, removed so the developer's environment cannot leak in.
-const VARIABLES: [&str; 21] = [
+const VARIABLES: [&str; 24] = [
     "HASURA_GRAPHQL_JWT_SECRET",
     "HASURA_GRAPHQL_JWT_SECRETS",
     "HASURA_GRAPHQL_ADMIN_SECRET",
@@ -27,6 +27,9 @@ const VARIABLES: [&str; 21] = [
     "JWTGATE_MAX_CONNECTIONS",
     "RUST_LOG",
     "HASURA_GRAPHQL_ACCESS_KEY",
+    "HASURA_GRAPHQL_JWT_SECRET_FILE",
+    "HASURA_GRAPHQL_JWT_SECRETS_FILE",
+    "HASURA_GRAPHQL_ADMIN_SECRET_FILE",
     "http_proxy",
     "HTTP_PROXY",
     "https_proxy",
@@ -139,6 +142,18 @@ impl Server {
 
     pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends a signal (`HUP`, `TERM` ...) without waiting for anything.
+    pub(crate) fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args([&format!("-{name}"), &pid]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Whether the process is still running.
+    pub(crate) fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     /// Sends SIGTERM and waits for the exit.

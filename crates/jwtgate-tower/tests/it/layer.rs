@@ -194,3 +194,60 @@ async fn the_first_request_after_a_key_rotation_waits_for_the_refetch_and_succee
     assert_eq!(seen.unwrap().authenticated.unwrap().session().role(), "user");
     assert_eq!(provider.received_requests().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn reload_swaps_the_configuration_for_every_service_and_keeps_key_sets_alike() {
+    let key = TestKey::load("ec-p256");
+    let provider = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(jwks(&[key.jwk_with_kid("k")])))
+        .mount(&provider)
+        .await;
+    let key_set = json!({"jwk_url": format!("{}/jwks", provider.uri()), "issuer": "idp"});
+    let hmac = |secret: &str| json!({"type": "HS256", "key": secret, "issuer": "hs"});
+    let (old, new) = ("the-old-hs256-secret-of-32-bytes", "the-new-hs256-secret-of-32-bytes");
+    let layer = HasuraAuthLayer::builder()
+        .jwt_secrets(json!([key_set, hmac(old)]).to_string())
+        .build()
+        .unwrap();
+    layer.key_sets()[0].wait_for_attempts(1).await;
+    let made_before = layer.layer(tower::service_fn(|_: Request<Full<Bytes>>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+    }));
+    let token = |secret: &[u8], alg: &str, issuer: &str| {
+        let mut claims = claims(3600);
+        claims["iss"] = json!(issuer);
+        let key = if alg == "HS256" { TestKey::hmac(secret) } else { TestKey::load("ec-p256") };
+        sign_with_header(&json!({"alg": alg, "kid": "k"}), &claims, &key, alg)
+    };
+    let status = |layer: &HasuraAuthLayer, token: String| {
+        let layer = layer.clone();
+        async move { send(&layer, &[("authorization", &bearer(&token))]).await.0 }
+    };
+    assert_eq!(status(&layer, token(old.as_bytes(), "HS256", "hs")).await, StatusCode::OK);
+
+    let reloaded = HasuraAuthLayer::builder().jwt_secrets(json!([key_set, hmac(new)]).to_string());
+    layer.reload(reloaded).await.unwrap();
+    assert_eq!(status(&layer, token(new.as_bytes(), "HS256", "hs")).await, StatusCode::OK);
+    assert_eq!(
+        status(&layer, token(old.as_bytes(), "HS256", "hs")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(status(&layer, token(&[], "ES256", "idp")).await, StatusCode::OK);
+    assert_eq!(provider.received_requests().await.unwrap().len(), 1, "the key set was kept");
+    // A service made before the reload uses the new configuration too.
+    let request = Request::builder()
+        .header("authorization", bearer(&token(old.as_bytes(), "HS256", "hs")))
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(made_before.oneshot(request).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    // An invalid configuration is refused and changes nothing.
+    let invalid = HasuraAuthLayer::builder().jwt_secret(r#"{"type": "HS256", "key": "short"}"#);
+    let error = layer.reload(invalid).await.unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "jwt_secret.key: Invalid JWK: Key size too small; should be atleast 32 characters"
+    );
+    assert_eq!(status(&layer, token(new.as_bytes(), "HS256", "hs")).await, StatusCode::OK);
+}
