@@ -159,15 +159,15 @@ impl App {
         // The configuration a request begins with is the one it finishes on, across a reload.
         let configuration = self.configuration();
         let result = configuration.authenticator.authenticate_waiting(headers, now, wait).await;
-        let (response, code) = match &result {
+        let (response, denial) = match &result {
             Ok(answer) => match answer.rendered(RenderedSession::new) {
                 Some(rendered) => (rendered.response(), None),
                 None => (RenderedSession::new(answer).response(), None),
             },
-            Err(error) => (render::denial(error), Some(error.code())),
+            Err(error) => (render::denial(error), Some(error)),
         };
         let seconds = start.elapsed().as_secs_f64();
-        self.metrics.record(code, seconds);
+        self.metrics.record(denial, seconds);
         if tracing::enabled!(tracing::Level::DEBUG) {
             let token = TokenSummary::of(headers);
             let (alg, kid, digest) =
