@@ -16,7 +16,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
 
 use crate::metrics::Metrics;
-use crate::render::{self, Body, RenderedSession};
+use crate::render::{self, Body};
 
 /// The largest POST body read in body mode.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -159,13 +159,8 @@ impl App {
         // The configuration a request begins with is the one it finishes on, across a reload.
         let configuration = self.configuration();
         let result = configuration.authenticator.authenticate_waiting(headers, now, wait).await;
-        let (response, denial) = match &result {
-            Ok(answer) => match answer.rendered(RenderedSession::new) {
-                Some(rendered) => (rendered.response(), None),
-                None => (RenderedSession::new(answer).response(), None),
-            },
-            Err(error) => (render::denial(error), Some(error)),
-        };
+        let response = render::verdict(&result);
+        let denial = result.as_ref().err();
         let seconds = start.elapsed().as_secs_f64();
         self.metrics.record(denial, seconds);
         if tracing::enabled!(tracing::Level::DEBUG) {

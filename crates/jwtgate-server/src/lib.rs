@@ -5,4 +5,4 @@ mod metrics;
 mod render;
 
 pub use app::{App, BodyTimedOut, Configuration, MetricsError};
-pub use render::Body;
+pub use render::{Body, verdict};
