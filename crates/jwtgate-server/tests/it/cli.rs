@@ -402,13 +402,13 @@ fn explain_answers_what_the_server_answers_with_exit_codes_0_1_2() {
         let explained: Value = serde_json::from_slice(&output.stdout).unwrap();
         let answer = server.get("/v1/auth", &[("Authorization", &format!("Bearer {token}"))]);
         assert_eq!(explained["verdict"]["status"], answer.status);
-        let mut served = answer.json();
+        let mut answered = answer.json();
         let mut given = explained["verdict"]["body"].clone();
         // `Expires` is computed from the token: the same in both.
-        assert_eq!(given.get("Expires"), served.get("Expires"));
+        assert_eq!(given.get("Expires"), answered.get("Expires"));
         given.as_object_mut().map(|body| body.remove("Expires"));
-        served.as_object_mut().map(|body| body.remove("Expires"));
-        assert_eq!(given, served);
+        answered.as_object_mut().map(|body| body.remove("Expires"));
+        assert_eq!(given, answered);
         let steps = explained["steps"].as_array().unwrap();
         assert_eq!(steps.last().unwrap()["step"], "verdict");
     }
