@@ -152,6 +152,18 @@ impl Authenticator {
         }
     }
 
+    /// Whether these headers carry the configured admin secret (`x-hasura-admin-secret`, or
+    /// `x-hasura-access-key`), compared in constant time; `None` when no admin secret is
+    /// configured.
+    pub fn admin_secret_matches(&self, headers: &HeaderMap) -> Option<bool> {
+        let expected = self.admin_secret_digest.as_ref()?;
+        let sent = headers.get(&ADMIN_SECRET_HEADER).or_else(|| headers.get(&ACCESS_KEY_HEADER));
+        Some(sent.is_some_and(|sent| {
+            let sent = digest::digest(&digest::SHA512, sent.as_bytes());
+            constant_time::verify_slices_are_equal(sent.as_ref(), expected.as_ref()).is_ok()
+        }))
+    }
+
     /// The verified-token cache's counters so far.
     pub fn cache_stats(&self) -> CacheStats {
         CacheStats {

@@ -44,6 +44,8 @@ pub(crate) struct ServeSettings {
     pub(crate) max_connections: usize,
     pub(crate) log_format: LogFormat,
     pub(crate) demo: bool,
+    /// `--explain`: `POST /v1/explain` and `GET /explain` answered.
+    pub(crate) explain: bool,
 }
 
 /// Everything `explain` needs.
@@ -176,6 +178,9 @@ struct ServeArgs {
     /// Serve with a random HS256 secret and print a token and a curl command.
     #[arg(long)]
     demo: bool,
+    /// Answer POST /v1/explain and GET /explain (JWTGATE_EXPLAIN=1|true).
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Parses the command line (and environment); a usage error is one line of text.
@@ -220,6 +225,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocati
 /// `serve`'s settings from its arguments.
 fn serve_settings(args: ServeArgs, sub: Option<&ArgMatches>) -> Result<ServeSettings, String> {
     let jwks_required = args.jwks_required || env_switch("JWTGATE_JWKS_REQUIRED")?;
+    let explain = args.explain || env_switch("JWTGATE_EXPLAIN")?;
     let (admin_secret, unauthorized_role) = access(args.access, sub)?;
     Ok(ServeSettings {
         secrets: secrets_input(args.secrets, sub)?,
@@ -247,6 +253,7 @@ fn serve_settings(args: ServeArgs, sub: Option<&ArgMatches>) -> Result<ServeSett
             }
         },
         demo: args.demo,
+        explain,
     })
 }
 

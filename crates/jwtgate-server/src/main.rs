@@ -4,7 +4,7 @@
 
 mod cli;
 mod demo;
-mod explain;
+mod explain_command;
 mod reload;
 mod server;
 mod sources;
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
                 Ok(runtime) => runtime,
                 Err(error) => return fail_with(&format!("cannot start the runtime: {error}"), 2),
             };
-            match runtime.block_on(explain::run(settings)) {
+            match runtime.block_on(explain_command::run(settings)) {
                 Ok(explained) => {
                     let _ = std::io::stdout().write_all(explained.output.as_bytes());
                     ExitCode::from(u8::from(explained.status != 200))

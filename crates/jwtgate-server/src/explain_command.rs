@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::BodyExt as _;
 use jwtgate_core::{Explanation, KEY_REFETCH_WAIT, StepOutcome};
 use jwtgate_jwks::Fetchers;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cli::ExplainSettings;
 use crate::reload;
@@ -48,7 +48,7 @@ pub(crate) async fn run(settings: ExplainSettings) -> Result<Explained, String> 
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let output = if settings.json {
-        as_json(&explanation, status, &body)
+        format!("{}\n", jwtgate_server::explanation_json(&explanation))
     } else {
         let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         as_text(&explanation, status, &body, colour)
@@ -106,20 +106,6 @@ fn request_headers(token: Option<&str>, given: &[String]) -> Result<HeaderMap, S
         );
     }
     Ok(headers)
-}
-
-fn as_json(explanation: &Explanation, status: u16, body: &Value) -> String {
-    let steps: Vec<Value> = explanation
-        .steps
-        .iter()
-        .map(|step| {
-            json!({"step": step.name.as_str(), "outcome": step.outcome.as_str(), "detail": step.detail})
-        })
-        .collect();
-    let hints: Vec<String> = explanation.hints.iter().map(ToString::to_string).collect();
-    let explained =
-        json!({"verdict": {"status": status, "body": body}, "steps": steps, "hints": hints});
-    format!("{explained}\n")
 }
 
 fn as_text(explanation: &Explanation, status: u16, body: &Value, colour: bool) -> String {
