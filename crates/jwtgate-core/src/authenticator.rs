@@ -296,7 +296,10 @@ impl Authenticator {
         let (index, secret, token) = self.choose(&tokens, observer)?;
         let generation = secret.generation();
         let read = token.read.as_ref().map_err(|error| {
-            observer.step(StepName::Claims, StepOutcome::Failed, || error.to_string());
+            // A token that did not decode failed at its header step already.
+            if matches!(error, JwtError::ClaimsSetDecode(_)) {
+                observer.step(StepName::Claims, StepOutcome::Failed, || error.to_string());
+            }
             error.clone()
         })?;
         let authenticated = verify::verify::<W, O>(secret, read, role_header, now, observer)?;
@@ -346,11 +349,19 @@ impl Authenticator {
         if O::RECORDS {
             explain_notes::secrets(&self.secrets, tokens, &self.locations, observer);
         }
-        let chosen = chosen.ok_or(JwtError::NotInIssuer)?;
-        match second {
-            None => Ok(chosen),
-            Some(_) => Err(AuthError::MultipleTokens),
+        let Some(chosen) = chosen else {
+            observer.step(StepName::Secret, StepOutcome::Failed, || {
+                "no secret takes the token: none reads its location with its issuer".to_owned()
+            });
+            return Err(JwtError::NotInIssuer.into());
+        };
+        if second.is_some() {
+            observer.step(StepName::Secret, StepOutcome::Failed, || {
+                "more than one (secret, token) pair matches by location and issuer".to_owned()
+            });
+            return Err(AuthError::MultipleTokens);
         }
+        Ok(chosen)
     }
 
     /// No token presented: the admin secret, else the unauthorized role (docs/server.md 2 and 3).

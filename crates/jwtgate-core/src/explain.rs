@@ -129,6 +129,49 @@ pub enum Hint {
     KeySetEmpty,
     /// The `x-hasura-role` header names a role outside the allowed roles.
     RoleHeaderNotAllowed,
+    /// An ID token (it carries `nonce` or `at_hash`) failed the audience check.
+    IdTokenForAccessToken,
+    /// An access token (it carries `scope` or `scp`) failed an audience that looks like a
+    /// client id.
+    AccessTokenForIdToken,
+    /// A path in dot notation found nothing, but the token has a claim named by its steps joined
+    /// with dots: that name needs brackets.
+    DottedPathForSpecialName,
+}
+
+impl Hint {
+    /// Every hint.
+    pub const ALL: [Self; 10] = [
+        Self::EmptyAudience,
+        Self::SmallClockSkew,
+        Self::IssuerTrailingSlash,
+        Self::IssuerVersionSuffix,
+        Self::KidUnknownAfterRefetch,
+        Self::KeySetEmpty,
+        Self::RoleHeaderNotAllowed,
+        Self::IdTokenForAccessToken,
+        Self::AccessTokenForIdToken,
+        Self::DottedPathForSpecialName,
+    ];
+
+    /// A short name: `empty_audience`, `small_clock_skew`, `issuer_trailing_slash`,
+    /// `issuer_version_suffix`, `kid_unknown_after_refetch`, `key_set_empty`,
+    /// `role_header_not_allowed`, `id_token_for_access_token`, `access_token_for_id_token`,
+    /// `dotted_path_for_special_name`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EmptyAudience => "empty_audience",
+            Self::SmallClockSkew => "small_clock_skew",
+            Self::IssuerTrailingSlash => "issuer_trailing_slash",
+            Self::IssuerVersionSuffix => "issuer_version_suffix",
+            Self::KidUnknownAfterRefetch => "kid_unknown_after_refetch",
+            Self::KeySetEmpty => "key_set_empty",
+            Self::RoleHeaderNotAllowed => "role_header_not_allowed",
+            Self::IdTokenForAccessToken => "id_token_for_access_token",
+            Self::AccessTokenForIdToken => "access_token_for_id_token",
+            Self::DottedPathForSpecialName => "dotted_path_for_special_name",
+        }
+    }
 }
 
 impl fmt::Display for Hint {
@@ -154,6 +197,15 @@ impl fmt::Display for Hint {
             }
             Self::RoleHeaderNotAllowed => {
                 "The x-hasura-role header names a role that is not among the token's allowed roles."
+            }
+            Self::IdTokenForAccessToken => {
+                "This looks like an ID token (it has nonce or at_hash), whose aud is the client id: send the access token issued for the API instead."
+            }
+            Self::AccessTokenForIdToken => {
+                "This looks like an access token (it has scope or scp) checked against a client id audience: send the ID token, or set audience to the API's identifier."
+            }
+            Self::DottedPathForSpecialName => {
+                "A path in dot notation found nothing, but the token has a claim whose name contains those dots: write it in brackets, as $[\"name.with.dots\"]."
             }
         })
     }
@@ -182,8 +234,9 @@ pub(crate) trait Observer {
     fn step(&mut self, name: StepName, outcome: StepOutcome, detail: impl FnOnce() -> String);
     /// A hint that applies.
     fn hint(&mut self, hint: Hint);
-    /// Whether this pass follows a wait for a key set refetch.
-    fn after_refetch(&self) -> bool;
+    /// Notes the generation of the key set a pass read; answers whether the set was replaced
+    /// since the pass before the wait for a refetch (so a `kid` it still lacks is really unknown).
+    fn key_set_seen(&mut self, generation: u64) -> bool;
 }
 
 /// Ordinary requests: nothing recorded.
@@ -199,7 +252,7 @@ impl Observer for Silent {
     fn hint(&mut self, _: Hint) {}
 
     #[inline]
-    fn after_refetch(&self) -> bool {
+    fn key_set_seen(&mut self, _: u64) -> bool {
         false
     }
 }
@@ -209,7 +262,8 @@ impl Observer for Silent {
 pub(crate) struct Recorder {
     steps: Vec<Step>,
     hints: Vec<Hint>,
-    after_refetch: bool,
+    /// The key set generation the pass before a wait read.
+    before_wait: Option<u64>,
 }
 
 impl Observer for Recorder {
@@ -225,8 +279,12 @@ impl Observer for Recorder {
         }
     }
 
-    fn after_refetch(&self) -> bool {
-        self.after_refetch
+    fn key_set_seen(&mut self, generation: u64) -> bool {
+        if let Some(before) = self.before_wait {
+            return before != generation;
+        }
+        self.before_wait = Some(generation);
+        false
     }
 }
 
@@ -248,7 +306,7 @@ impl Authenticator {
             Err(Stop::AwaitKeys(refetch)) => {
                 FirstOf::new(refetch, timer()).await;
                 // The answer comes from the pass after the wait; its steps replace the first's.
-                recorder = Recorder { after_refetch: true, ..Recorder::default() };
+                recorder = Recorder { before_wait: recorder.before_wait, ..Recorder::default() };
                 recorder.step(StepName::Key, StepOutcome::Info, || {
                     "the token's kid was not in the key set: waited for it to be fetched again"
                         .to_owned()

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use jwtgate_config::KeySource;
+use jwtgate_claims::{ClaimsError, ClaimsSet};
+use jwtgate_config::{ClaimValue, ClaimsSource, JsonPath, KeySource, Namespace, PathStep};
 
 use crate::error::JwtError;
 use crate::explain::{Hint, Observer, StepName, StepOutcome};
@@ -101,7 +102,16 @@ pub(crate) fn issuer_hints<O: Observer>(wanted: &str, iss: &str, observer: &mut 
         observer.hint(Hint::IssuerTrailingSlash);
     }
     let unversioned = |text: &str| bare(text).trim_end_matches("/v2.0").to_owned();
-    if bare(wanted) != bare(iss) && unversioned(wanted) == unversioned(iss) {
+    // Entra ID's v1.0 and v2.0 issuers of one tenant.
+    let tenant = |issuer: &str| -> Option<String> {
+        let v1 =
+            issuer.strip_prefix("https://sts.windows.net/").map(|rest| rest.trim_end_matches('/'));
+        let v2 =
+            || issuer.strip_prefix("https://login.microsoftonline.com/")?.strip_suffix("/v2.0");
+        v1.or_else(v2).map(str::to_owned)
+    };
+    let same_tenant = tenant(wanted).is_some() && tenant(wanted) == tenant(iss);
+    if bare(wanted) != bare(iss) && (unversioned(wanted) == unversioned(iss) || same_tenant) {
         observer.hint(Hint::IssuerVersionSuffix);
     }
 }
@@ -113,5 +123,66 @@ fn source(secret: &ConfiguredSecret) -> String {
         KeySource::JwkUrl(url) => format!("jwk_url {url}"),
         KeySource::Discovery(discovery) => format!("issuer_discovery {discovery}"),
         _ => "key set".to_owned(),
+    }
+}
+
+/// Hints for a failed audience check: an ID token where an access token belongs, or the reverse.
+pub(crate) fn audience_hints<O: Observer>(
+    claims: &ClaimsSet<'_>,
+    audience: Option<&[String]>,
+    observer: &mut O,
+) {
+    if claims.get("nonce").is_some() || claims.get("at_hash").is_some() {
+        observer.hint(Hint::IdTokenForAccessToken);
+    } else if (claims.get("scope").is_some() || claims.get("scp").is_some())
+        && audience.is_some_and(|audience| audience.iter().all(|aud| !aud.contains(':')))
+    {
+        observer.hint(Hint::AccessTokenForIdToken);
+    }
+}
+
+/// A hint when a dotted path found nothing but the token has a claim named by its steps joined
+/// with dots (`$.hasura.claims` for a claim named `hasura.claims`).
+pub(crate) fn path_hints<O: Observer>(
+    claims: &ClaimsSet<'_>,
+    source: &ClaimsSource,
+    error: &ClaimsError,
+    observer: &mut O,
+) {
+    let paths: Vec<&JsonPath> = match (source, error) {
+        (
+            ClaimsSource::Namespace { namespace: Namespace::Path(path), .. },
+            ClaimsError::NamespacePathNotFound { .. },
+        ) => vec![path],
+        (ClaimsSource::Map(map), ClaimsError::ClaimsMapClaimMissing { .. }) => {
+            let mut paths = Vec::new();
+            if let ClaimValue::Path { path, .. } = &map.allowed_roles {
+                paths.push(path);
+            }
+            if let ClaimValue::Path { path, .. } = &map.default_role {
+                paths.push(path);
+            }
+            for (_, value) in &map.session_variables {
+                if let ClaimValue::Path { path, .. } = value {
+                    paths.push(path);
+                }
+            }
+            paths
+        }
+        _ => Vec::new(),
+    };
+    let joined = |path: &JsonPath| -> Option<String> {
+        let names: Option<Vec<&str>> = path
+            .steps()
+            .iter()
+            .map(|step| match step {
+                PathStep::Key(name) => Some(name.as_str()),
+                PathStep::Index(_) => None,
+            })
+            .collect();
+        names.filter(|names| names.len() > 1).map(|names| names.join("."))
+    };
+    if paths.into_iter().filter_map(joined).any(|name| claims.get(&name).is_some()) {
+        observer.hint(Hint::DottedPathForSpecialName);
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::answer::{Authenticated, Caller};
 use crate::error::{AuthError, JwtError, MAX_TOKEN_BYTES};
 use crate::explain::{Hint, Observer, StepName, StepOutcome};
+use crate::explain_notes;
 use crate::token::{self, DecodedToken, Registered, TokenAlgorithm};
 
 /// A configured secret with the key set of its `jwk_url`, if it has one.
@@ -141,14 +142,18 @@ pub(crate) fn verify<W: Waiting, O: Observer>(
 ) -> Result<Authenticated, Stop<W::Pending>> {
     let secret = &configured.secret;
     check_signature::<W, O>(configured, token.decoded, now, observer)?;
-    token::check(
+    let checked = token::check(
         &token.registered,
         seconds(now),
         secret.allowed_skew(),
         secret.issuer(),
         secret.audience(),
         observer,
-    )?;
+    );
+    if O::RECORDS && checked == Err(JwtError::NotInAudience) {
+        explain_notes::audience_hints(&token.claims, secret.audience(), observer);
+    }
+    checked?;
     match jwtgate_claims::resolve(&token.claims, secret.claims(), role_header) {
         Ok(session) => {
             observer.step(StepName::Claims, StepOutcome::Ok, || {
@@ -167,6 +172,9 @@ pub(crate) fn verify<W: Waiting, O: Observer>(
             observer.step(name, StepOutcome::Failed, || error.to_string());
             if error == ClaimsError::RoleNotAllowed && role_header.is_some() {
                 observer.hint(Hint::RoleHeaderNotAllowed);
+            }
+            if O::RECORDS {
+                explain_notes::path_hints(&token.claims, secret.claims(), &error, observer);
             }
             Err(error.into())
         }
@@ -214,7 +222,8 @@ fn check_signature<W: Waiting, O: Observer>(
     let refetch =
         kid.filter(|kid| !set.contains_kid(kid)).map(|kid| key_set.request_refetch(kid, now));
     if O::RECORDS {
-        explain_keys(&set, kid, alg, observer);
+        let refreshed = observer.key_set_seen(key_set.generation());
+        explain_keys(&set, kid, alg, refreshed, observer);
     }
     if alg.is_some_and(|alg| set.keys_to_try(kid, alg).any(|jwk| verifies(jwk.key(), alg))) {
         signature_step(observer, true);
@@ -258,6 +267,7 @@ fn explain_keys<O: Observer>(
     set: &JwkSet,
     kid: Option<&str>,
     alg: Option<Algorithm>,
+    refreshed: bool,
     observer: &mut O,
 ) {
     if set.is_empty() {
@@ -270,7 +280,7 @@ fn explain_keys<O: Observer>(
         observer.step(StepName::Key, StepOutcome::Info, || {
             format!("no key of the set has kid {kid:?}: every key fitting the alg is tried")
         });
-        if observer.after_refetch() {
+        if refreshed {
             observer.hint(Hint::KidUnknownAfterRefetch);
         }
     }
