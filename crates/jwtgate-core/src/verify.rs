@@ -270,6 +270,12 @@ fn explain_keys<O: Observer>(
     refreshed: bool,
     observer: &mut O,
 ) {
+    // Keys the set held but cannot use: skipped when it was read (D7), with their reasons.
+    for skipped in set.skipped() {
+        observer.step(StepName::Key, StepOutcome::Skipped, || {
+            format!("{skipped} (not usable, so never tried)")
+        });
+    }
     if set.is_empty() {
         observer.step(StepName::Key, StepOutcome::Failed, || {
             format!("the key set holds no usable key ({} skipped)", set.skipped().len())
