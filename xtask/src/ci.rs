@@ -25,7 +25,7 @@ const PUBLISHED: [&str; 6] = [
     "jwtgate-tower",
 ];
 
-const STEPS: [Step; 10] = [
+const STEPS: [Step; 11] = [
     Step { name: "format", args: &["fmt", "--all", "--", "--check"], env: &[] },
     Step {
         name: "clippy",
@@ -54,6 +54,7 @@ const STEPS: [Step; 10] = [
         env: &[],
     },
     Step { name: "conformance", args: &["xtask", "conformance"], env: &[] },
+    Step { name: "browser", args: &["xtask", "browser"], env: &[] },
     Step { name: "bench gate", args: &["xtask", "bench-gate"], env: &[] },
     Step {
         name: "fuzz",
@@ -116,7 +117,7 @@ enum Probe {
     Program(&'static str, &'static [&'static str]),
 }
 
-const TOOLS: [Tool; 10] = [
+const TOOLS: [Tool; 13] = [
     Tool {
         name: "rustfmt",
         needed_by: "the format step",
@@ -158,6 +159,24 @@ const TOOLS: [Tool; 10] = [
         needed_by: "the server tests (a key set provider in its own process)",
         install: "sudo apt-get install python3",
         probe: Probe::Program("python3", &[]),
+    },
+    Tool {
+        name: "node",
+        needed_by: "the browser step (playwright-core)",
+        install: "sudo apt-get install nodejs",
+        probe: Probe::Program("node", &[]),
+    },
+    Tool {
+        name: "npm",
+        needed_by: "the browser step (npm ci in tests/browser)",
+        install: "sudo apt-get install npm",
+        probe: Probe::Program("npm", &[]),
+    },
+    Tool {
+        name: "chromium",
+        needed_by: "the browser step (the explain page)",
+        install: "sudo apt-get install chromium",
+        probe: Probe::Program("chromium", &["/usr/bin/chromium"]),
     },
     Tool {
         name: "valgrind",

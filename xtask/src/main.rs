@@ -8,6 +8,7 @@
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
 
 mod bench_gate;
+mod browser;
 mod ci;
 mod conformance;
 mod fuzz;
@@ -34,6 +35,9 @@ tasks:
           the cargo-fuzz targets of fuzz/ (nightly toolchain, cargo-fuzz), seeded from
           fixtures/ into target/fuzz-corpus/, N seconds each (10; address sanitizer by
           default); crash inputs in target/fuzz-artifacts/
+  browser the GET /explain page in Debian's chromium through playwright-core (npm ci in
+          tests/browser; needs node, npm and /usr/bin/chromium); screenshots in
+          target/explain-screenshots/
   load-bench
           requests/s of `jwtgate serve` (HS256, RS256; cache on and off) next to a bare
           hyper server: wrk -t2 -c64, 5 alternating rounds of 5 s, median ratios (needs wrk)
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("browser") => browser::run(),
         Some("load-bench") => load_bench::run(),
         Some("bench-gate") => bench_gate::run(args.get(1..).unwrap_or_default()),
         Some("conformance") => conformance::run(args.get(1..).unwrap_or_default()),

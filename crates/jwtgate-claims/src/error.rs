@@ -85,6 +85,25 @@ impl ClaimsError {
             | Self::NotAString { .. } => "jwt-invalid-claims",
         }
     }
+
+    /// The denial reason jwtgate counts it under (`jwtgate_denials_total`): `role` for the role
+    /// claims and the requested role, `claims` for the rest.
+    pub fn denial_reason(&self) -> &'static str {
+        match self {
+            Self::AllowedRolesMissing
+            | Self::DefaultRoleMissing
+            | Self::AllowedRolesInvalid(_)
+            | Self::DefaultRoleInvalid { .. }
+            | Self::RoleNotAllowed => "role",
+            Self::NamespaceNotFound { .. }
+            | Self::NamespacePathNotFound { .. }
+            | Self::ExpectedObject
+            | Self::ExpectedString
+            | Self::NotStringifiedJson { .. }
+            | Self::ClaimsMapClaimMissing { .. }
+            | Self::NotAString { .. } => "claims",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -329,6 +329,8 @@ pub struct Expect {
     /// What `/readyz` says while the first key set holds no usable key (placeholders
     /// expanded); when absent, nothing is checked.
     pub ready_reason: Option<String>,
+    /// The hints the explanation gives, by name (`[]`: none); when absent, not checked.
+    pub hints: Option<Vec<String>>,
 }
 
 impl Case {

@@ -16,6 +16,8 @@ use smallvec::SmallVec;
 use crate::answer::{Authenticated, Caller};
 use crate::cache::{CacheEntry, CacheKeyRef, CacheStats, TokenCache, token_cache};
 use crate::error::{AuthError, JwtError};
+use crate::explain::{Observer, Silent, StepName, StepOutcome};
+use crate::explain_notes;
 use crate::extract::{Candidate, Locations};
 use crate::token::DecodedToken;
 use crate::verify::{
@@ -150,6 +152,18 @@ impl Authenticator {
         }
     }
 
+    /// Whether these headers carry the configured admin secret (`x-hasura-admin-secret`, or
+    /// `x-hasura-access-key`), compared in constant time; `None` when no admin secret is
+    /// configured.
+    pub fn admin_secret_matches(&self, headers: &HeaderMap) -> Option<bool> {
+        let expected = self.admin_secret_digest.as_ref()?;
+        let sent = headers.get(&ADMIN_SECRET_HEADER).or_else(|| headers.get(&ACCESS_KEY_HEADER));
+        Some(sent.is_some_and(|sent| {
+            let sent = digest::digest(&digest::SHA512, sent.as_bytes());
+            constant_time::verify_slices_are_equal(sent.as_ref(), expected.as_ref()).is_ok()
+        }))
+    }
+
     /// The verified-token cache's counters so far.
     pub fn cache_stats(&self) -> CacheStats {
         CacheStats {
@@ -191,7 +205,7 @@ impl Authenticator {
         let role_header = role_header.as_deref();
         let Some(cache) = &self.cache else {
             return self
-                .authenticate_uncached::<W>(headers, now, role_header)
+                .authenticate_uncached::<W, _>(headers, now, role_header, &mut Silent)
                 .map(|v| v.authenticated);
         };
         let mut count = 0;
@@ -204,7 +218,7 @@ impl Authenticator {
         // hides `Multiple JWTs found` or `Malformed Authorization header`.
         let Some(Candidate { location, token: Some(token) }) = only.filter(|_| count == 1) else {
             return self
-                .authenticate_uncached::<W>(headers, now, role_header)
+                .authenticate_uncached::<W, _>(headers, now, role_header, &mut Silent)
                 .map(|v| v.authenticated);
         };
         let key = CacheKeyRef { location, token: &token, role: role_header };
@@ -215,7 +229,8 @@ impl Authenticator {
             return Ok(Arc::clone(&entry.authenticated));
         }
         self.cache_misses.fetch_add(1, Ordering::Relaxed);
-        let verified = self.authenticate_uncached::<W>(headers, now, role_header)?;
+        let verified =
+            self.authenticate_uncached::<W, _>(headers, now, role_header, &mut Silent)?;
         if let Some((secret, generation)) = verified.secret {
             let authenticated = Arc::clone(&verified.authenticated);
             let entry = CacheEntry { authenticated, secret, generation };
@@ -234,17 +249,34 @@ impl Authenticator {
         unexpired && same_keys
     }
 
-    fn authenticate_uncached<W: Waiting>(
+    /// The uncached path, told to `observer` step by step (an explanation's).
+    pub(crate) fn observed<W: Waiting, O: Observer>(
+        &self,
+        headers: &HeaderMap,
+        now: SystemTime,
+        observer: &mut O,
+    ) -> Result<Arc<Authenticated>, Stop<W::Pending>> {
+        let role_header =
+            headers.get(&ROLE_HEADER).map(|value| String::from_utf8_lossy(value.as_bytes()));
+        self.authenticate_uncached::<W, O>(headers, now, role_header.as_deref(), observer)
+            .map(|verified| verified.authenticated)
+    }
+
+    fn authenticate_uncached<W: Waiting, O: Observer>(
         &self,
         headers: &HeaderMap,
         now: SystemTime,
         role_header: Option<&str>,
+        observer: &mut O,
     ) -> Result<Verified, Stop<W::Pending>> {
         // Requests carry one token, rarely two: keep the per-token state off the heap.
         let mut candidates: PerToken<Candidate<'_>> = SmallVec::new();
         self.locations.scan(headers, |candidate| candidates.push(candidate));
+        if O::RECORDS {
+            self.observe_candidates(&candidates, observer);
+        }
         if candidates.is_empty() {
-            return Ok(self.without_token(headers)?.into());
+            return Ok(self.without_token(headers, observer)?.into());
         }
         // Each token is decoded and its payload parsed once, whatever the number of secrets.
         let decoded = candidates
@@ -256,18 +288,54 @@ impl Authenticator {
             .ok_or(AuthError::MalformedAuthorization)?;
         let tokens: PerToken<Presented<'_>> =
             decoded.iter().map(|(location, decoded)| Presented::read(*location, decoded)).collect();
-        let (index, secret, token) = self.choose(&tokens)?;
+        if O::RECORDS {
+            for (candidate, (_, decoded)) in candidates.iter().zip(&decoded) {
+                explain_notes::header(candidate.token.as_deref(), decoded, observer);
+            }
+        }
+        let (index, secret, token) = self.choose(&tokens, observer)?;
         let generation = secret.generation();
-        let read = token.read.as_ref().map_err(Clone::clone)?;
-        let authenticated = verify::verify::<W>(secret, read, role_header, now)?;
+        let read = token.read.as_ref().map_err(|error| {
+            // A token that did not decode failed at its header step already.
+            if matches!(error, JwtError::ClaimsSetDecode(_)) {
+                observer.step(StepName::Claims, StepOutcome::Failed, || error.to_string());
+            }
+            error.clone()
+        })?;
+        let authenticated = verify::verify::<W, O>(secret, read, role_header, now, observer)?;
         Ok(Verified { authenticated: Arc::new(authenticated), secret: Some((index, generation)) })
+    }
+
+    /// The location steps: each candidate found, or where none was.
+    fn observe_candidates<O: Observer>(&self, candidates: &[Candidate<'_>], observer: &mut O) {
+        if candidates.is_empty() {
+            observer.step(StepName::Location, StepOutcome::Info, || {
+                format!("no token in {}", self.locations.describe_all())
+            });
+        }
+        for candidate in candidates {
+            let place = self.locations.describe(candidate.location);
+            match candidate.token {
+                Some(_) => observer
+                    .step(StepName::Location, StepOutcome::Ok, || format!("a token in {place}")),
+                None => observer.step(StepName::Location, StepOutcome::Failed, || {
+                    format!("{place} is not \"Bearer <token>\"")
+                }),
+            }
+        }
+        if candidates.len() > 1 {
+            observer.step(StepName::Location, StepOutcome::Info, || {
+                format!("{} candidates: each is matched to the secrets", candidates.len())
+            });
+        }
     }
 
     /// The one (secret, token) pair whose location and issuer match (section 6): none is
     /// `JWTNotInIssuer`, more than one `Multiple JWTs found`.
-    fn choose<'s, 'p, 't>(
+    fn choose<'s, 'p, 't, O: Observer>(
         &'s self,
         tokens: &'p [Presented<'t>],
+        observer: &mut O,
     ) -> Result<(usize, &'s ConfiguredSecret, &'p Presented<'t>), AuthError> {
         let mut pairs = tokens.iter().flat_map(|token| {
             self.secrets
@@ -276,22 +344,48 @@ impl Authenticator {
                 .filter(move |(_, secret)| secret.location == token.location && secret.fits(token))
                 .map(move |(index, secret)| (index, secret, token))
         });
-        let chosen = pairs.next().ok_or(JwtError::NotInIssuer)?;
-        match pairs.next() {
-            None => Ok(chosen),
-            Some(_) => Err(AuthError::MultipleTokens),
+        let chosen = pairs.next();
+        let second = pairs.next();
+        if O::RECORDS {
+            explain_notes::secrets(&self.secrets, tokens, &self.locations, observer);
         }
+        let Some(chosen) = chosen else {
+            observer.step(StepName::Secret, StepOutcome::Failed, || {
+                "no secret takes the token: none reads its location with its issuer".to_owned()
+            });
+            return Err(JwtError::NotInIssuer.into());
+        };
+        if second.is_some() {
+            observer.step(StepName::Secret, StepOutcome::Failed, || {
+                "more than one (secret, token) pair matches by location and issuer".to_owned()
+            });
+            return Err(AuthError::MultipleTokens);
+        }
+        Ok(chosen)
     }
 
     /// No token presented: the admin secret, else the unauthorized role (docs/server.md 2 and 3).
-    fn without_token(&self, headers: &HeaderMap) -> Result<Arc<Authenticated>, AuthError> {
+    fn without_token<O: Observer>(
+        &self,
+        headers: &HeaderMap,
+        observer: &mut O,
+    ) -> Result<Arc<Authenticated>, AuthError> {
         if let Some(expected) = &self.admin_secret_digest {
             let sent =
                 headers.get(&ADMIN_SECRET_HEADER).or_else(|| headers.get(&ACCESS_KEY_HEADER));
             if let Some(sent) = sent {
                 let sent = digest::digest(&digest::SHA512, sent.as_bytes());
-                constant_time::verify_slices_are_equal(sent.as_ref(), expected.as_ref())
-                    .map_err(|_| AuthError::InvalidAdminSecret)?;
+                constant_time::verify_slices_are_equal(sent.as_ref(), expected.as_ref()).map_err(
+                    |_| {
+                        observer.step(StepName::AdminSecret, StepOutcome::Failed, || {
+                            "the admin secret header does not match".to_owned()
+                        });
+                        AuthError::InvalidAdminSecret
+                    },
+                )?;
+                observer.step(StepName::AdminSecret, StepOutcome::Ok, || {
+                    "the admin secret header matches".to_owned()
+                });
                 let role = headers
                     .get(&ROLE_HEADER)
                     .map(|value| String::from_utf8_lossy(value.as_bytes()))
@@ -301,7 +395,15 @@ impl Authenticator {
                 return Ok(Arc::new(Authenticated::new(session, None, Caller::AdminSecret)));
             }
         }
-        let role = self.unauthorized_role.as_deref().ok_or(AuthError::MissingToken)?;
+        let Some(role) = self.unauthorized_role.as_deref() else {
+            observer.step(StepName::UnauthorizedRole, StepOutcome::Failed, || {
+                "no token, no admin secret header, and no unauthorized role configured".to_owned()
+            });
+            return Err(AuthError::MissingToken);
+        };
+        observer.step(StepName::UnauthorizedRole, StepOutcome::Ok, || {
+            format!("no credentials: the unauthorized role {role}")
+        });
         let session = Session::from_variables(role, request_variables(headers));
         Ok(Arc::new(Authenticated::new(session, None, Caller::UnauthorizedRole)))
     }

@@ -44,6 +44,20 @@ impl AuthError {
         }
     }
 
+    /// The denial reason, one of a closed list, for `jwtgate_denials_total{code,reason}`:
+    /// `expired`, `not_yet_valid`, `bad_signature`, `no_usable_keys`, `audience`, `issuer`,
+    /// `malformed`, `ambiguous`, `claims`, `role`, `admin_secret` or `no_credentials`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "no_credentials",
+            Self::MalformedAuthorization => "malformed",
+            Self::MultipleTokens => "ambiguous",
+            Self::Jwt(error) => error.reason(),
+            Self::Claims(error) => error.denial_reason(),
+            Self::InvalidAdminSecret => "admin_secret",
+        }
+    }
+
     /// The HTTP status jwtgate answers with: 401 for every denial (D3).
     pub fn status(&self) -> http::StatusCode {
         http::StatusCode::UNAUTHORIZED
@@ -119,6 +133,25 @@ pub enum JwtError {
     /// No `aud` value is a configured audience.
     #[error("JWTNotInAudience")]
     NotInAudience,
+}
+
+impl JwtError {
+    /// The denial reason ([`AuthError::reason`]).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::TooLarge
+            | Self::PartCount(_)
+            | Self::InvalidText(_)
+            | Self::JsonDecode(_)
+            | Self::ClaimsSetDecode(_) => "malformed",
+            Self::NoSignatures | Self::InvalidSignature => "bad_signature",
+            Self::NoUsableKeys => "no_usable_keys",
+            Self::Expired => "expired",
+            Self::NotYetValid | Self::IssuedAtFuture => "not_yet_valid",
+            Self::NotInIssuer => "issuer",
+            Self::NotInAudience => "audience",
+        }
+    }
 }
 
 /// Why a compact JWS does not decode; `Display` is jose's text inside `JSONDecodeError "..."`

@@ -49,6 +49,22 @@ impl Locations {
         this
     }
 
+    /// A location in words, for an explanation: `the Authorization header`, `cookie <name>`,
+    /// `header <name>`.
+    pub(crate) fn describe(&self, index: usize) -> String {
+        match self.all.get(index) {
+            Some(TokenLocation::Authorization) => "the Authorization header".to_owned(),
+            Some(TokenLocation::Cookie { name }) => format!("cookie {name}"),
+            Some(TokenLocation::CustomHeader { name }) => format!("header {name}"),
+            None => "an unknown location".to_owned(),
+        }
+    }
+
+    /// Every location, in words.
+    pub(crate) fn describe_all(&self) -> String {
+        (0..self.all.len()).map(|index| self.describe(index)).collect::<Vec<_>>().join(", ")
+    }
+
     /// The index of a location.
     pub(crate) fn index_of(&self, location: &TokenLocation) -> usize {
         self.all.iter().position(|known| known == location).unwrap_or(usize::MAX)

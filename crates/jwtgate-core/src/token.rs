@@ -9,6 +9,9 @@ use jwtgate_claims::{ClaimsSet, ClaimsSetError};
 use jwtgate_config::json_type::{JsonType, ShapeError};
 use jwtgate_config::{Algorithm, is_string_or_uri};
 use serde::Deserialize;
+
+use crate::explain::{Hint, Observer, StepName, StepOutcome};
+use crate::explain_notes;
 use serde_json::value::RawValue;
 
 use crate::error::{JwsDecodeError, JwtError};
@@ -257,35 +260,115 @@ fn audience(raw: &RawValue) -> Result<Option<Vec<Cow<'_, str>>>, JwtError> {
     }
 }
 
-/// The time, audience and issuer checks in jose's order: `exp`, `iat`, `nbf`, `iss`, `aud`.
-pub(crate) fn check(
+/// The time, audience and issuer checks in jose's order: `exp`, `iat`, `nbf`, `iss`, `aud`,
+/// each told to `observer` with the values compared.
+pub(crate) fn check<O: Observer>(
     registered: &Registered<'_>,
     now: f64,
     skew: f64,
     issuer: Option<&str>,
     audience: Option<&[String]>,
+    observer: &mut O,
 ) -> Result<(), JwtError> {
-    if registered.exp.is_some_and(|exp| now >= exp + skew) {
-        return Err(JwtError::Expired);
+    // Each check's margin: how far inside (positive) or outside (negative) its bound the time is.
+    let checks = [
+        (StepName::Exp, registered.exp.map(|exp| exp + skew - now), JwtError::Expired),
+        (StepName::Iat, registered.iat.map(|iat| now + skew - iat), JwtError::IssuedAtFuture),
+        (StepName::Nbf, registered.nbf.map(|nbf| now - (nbf - skew)), JwtError::NotYetValid),
+    ];
+    for (name, margin, error) in checks {
+        // `exp` passes strictly before its bound; `iat` and `nbf` at their bound too.
+        let failed = margin
+            .is_some_and(|margin| if name == StepName::Exp { margin <= 0.0 } else { margin < 0.0 });
+        if O::RECORDS {
+            time_step(name, margin, failed, skew, observer);
+        }
+        if failed {
+            return Err(error);
+        }
     }
-    if registered.iat.is_some_and(|iat| iat > now + skew) {
-        return Err(JwtError::IssuedAtFuture);
-    }
-    if registered.nbf.is_some_and(|nbf| now < nbf - skew) {
-        return Err(JwtError::NotYetValid);
-    }
-    if let (Some(wanted), Some(iss)) = (issuer, &registered.iss)
-        && wanted != iss.as_ref()
-    {
-        return Err(JwtError::NotInIssuer);
-    }
+    check_issuer(registered, issuer, observer)?;
     if let Some(token_audience) = &registered.aud {
         let accepted = |value: &Cow<'_, str>| {
             audience.is_none_or(|configured| configured.iter().any(|wanted| wanted == value))
         };
         if !token_audience.iter().any(accepted) {
+            observer.step(StepName::Aud, StepOutcome::Failed, || {
+                format!(
+                    "aud {token_audience:?} holds none of the audience {:?}",
+                    audience.unwrap_or_default()
+                )
+            });
+            if token_audience.is_empty() {
+                observer.hint(Hint::EmptyAudience);
+            }
             return Err(JwtError::NotInAudience);
         }
+        observer.step(StepName::Aud, StepOutcome::Ok, || match audience {
+            Some(configured) => format!("aud {token_audience:?} holds one of {configured:?}"),
+            None => format!("aud {token_audience:?}: no audience configured"),
+        });
+    } else {
+        observer.step(StepName::Aud, StepOutcome::Skipped, || "the token has no aud".to_owned());
     }
     Ok(())
+}
+
+/// `iss` against the configured `issuer`.
+fn check_issuer<O: Observer>(
+    registered: &Registered<'_>,
+    issuer: Option<&str>,
+    observer: &mut O,
+) -> Result<(), JwtError> {
+    if let (Some(wanted), Some(iss)) = (issuer, &registered.iss)
+        && wanted != iss.as_ref()
+    {
+        observer.step(StepName::Iss, StepOutcome::Failed, || {
+            format!("the token's iss {iss:?} is not the issuer {wanted:?}")
+        });
+        explain_notes::issuer_hints(wanted, iss, observer);
+        return Err(JwtError::NotInIssuer);
+    }
+    observer.step(
+        StepName::Iss,
+        if issuer.is_some() && registered.iss.is_some() {
+            StepOutcome::Ok
+        } else {
+            StepOutcome::Skipped
+        },
+        || match (issuer, &registered.iss) {
+            (Some(wanted), Some(_)) => format!("iss is the issuer {wanted:?}"),
+            (None, _) => "no issuer configured".to_owned(),
+            (Some(_), None) => "the token has no iss".to_owned(),
+        },
+    );
+    Ok(())
+}
+
+/// One time check's step: the margin in whole seconds, and a hint when it failed by less than
+/// a minute.
+fn time_step<O: Observer>(
+    name: StepName,
+    margin: Option<f64>,
+    failed: bool,
+    skew: f64,
+    observer: &mut O,
+) {
+    let Some(margin) = margin else {
+        observer.step(name, StepOutcome::Skipped, || format!("the token has no {}", name.as_str()));
+        return;
+    };
+    let seconds = margin.abs().round();
+    let skew = if skew > 0.0 { format!(" (allowed_skew {skew} s)") } else { String::new() };
+    let detail = match (name, failed) {
+        (StepName::Exp, true) => format!("expired {seconds} s ago{skew}"),
+        (StepName::Exp, false) => format!("expires in {seconds} s{skew}"),
+        (StepName::Iat, true) => format!("issued {seconds} s in the future{skew}"),
+        (StepName::Nbf, true) => format!("not valid for another {seconds} s{skew}"),
+        _ => format!("passed by {seconds} s{skew}"),
+    };
+    observer.step(name, if failed { StepOutcome::Failed } else { StepOutcome::Ok }, || detail);
+    if failed && margin.abs() < 60.0 {
+        observer.hint(Hint::SmallClockSkew);
+    }
 }

@@ -5,12 +5,14 @@ use std::convert::Infallible;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jwtgate_claims::{ClaimsError, ClaimsSet};
-use jwtgate_config::{JwtSecret, KeySource, VerifyingKey};
-use jwtgate_jwks::{KeySet, Refetch};
+use jwtgate_config::{Algorithm, JwtSecret, KeyKind, KeySource, VerifyingKey};
+use jwtgate_jwks::{Jwk, JwkSet, KeySet, Refetch};
 use std::sync::Arc;
 
 use crate::answer::{Authenticated, Caller};
 use crate::error::{AuthError, JwtError, MAX_TOKEN_BYTES};
+use crate::explain::{Hint, Observer, StepName, StepOutcome};
+use crate::explain_notes;
 use crate::token::{self, DecodedToken, Registered, TokenAlgorithm};
 
 /// A configured secret with the key set of its `jwk_url`, if it has one.
@@ -68,7 +70,7 @@ impl<'t> Presented<'t> {
     }
 
     /// The token's `iss`, when it reads as far as its registered claims (3.6.1).
-    fn issuer(&self) -> Option<&str> {
+    pub(crate) fn issuer(&self) -> Option<&str> {
         self.read.as_ref().ok().and_then(|read| read.registered.iss.as_deref())
     }
 }
@@ -131,59 +133,188 @@ impl<P> From<ClaimsError> for Stop<P> {
 }
 
 /// Signature, registered claims and claims resolution of the chosen (secret, token) pair.
-pub(crate) fn verify<W: Waiting>(
+pub(crate) fn verify<W: Waiting, O: Observer>(
     configured: &ConfiguredSecret,
     token: &ReadToken<'_>,
     role_header: Option<&str>,
     now: SystemTime,
+    observer: &mut O,
 ) -> Result<Authenticated, Stop<W::Pending>> {
     let secret = &configured.secret;
-    check_signature::<W>(configured, token.decoded, now)?;
-    token::check(
+    check_signature::<W, O>(configured, token.decoded, now, observer)?;
+    let checked = token::check(
         &token.registered,
         seconds(now),
         secret.allowed_skew(),
         secret.issuer(),
         secret.audience(),
-    )?;
-    let session = jwtgate_claims::resolve(&token.claims, secret.claims(), role_header)?;
-    Ok(Authenticated::new(session, token.registered.exp, Caller::Token))
+        observer,
+    );
+    if O::RECORDS && checked == Err(JwtError::NotInAudience) {
+        explain_notes::audience_hints(&token.claims, secret.audience(), observer);
+    }
+    checked?;
+    match jwtgate_claims::resolve(&token.claims, secret.claims(), role_header) {
+        Ok(session) => {
+            observer.step(StepName::Claims, StepOutcome::Ok, || {
+                let names: Vec<&str> = session.variables().map(|(name, _)| name).collect();
+                format!("session variables: {}", names.join(", "))
+            });
+            observer.step(StepName::Role, StepOutcome::Ok, || {
+                let how = if role_header.is_some() { "requested" } else { "default" };
+                format!("role {} ({how})", session.role())
+            });
+            Ok(Authenticated::new(session, token.registered.exp, Caller::Token))
+        }
+        Err(error) => {
+            let name =
+                if error.denial_reason() == "role" { StepName::Role } else { StepName::Claims };
+            observer.step(name, StepOutcome::Failed, || error.to_string());
+            if error == ClaimsError::RoleNotAllowed && role_header.is_some() {
+                observer.hint(Hint::RoleHeaderNotAllowed);
+            }
+            if O::RECORDS {
+                explain_notes::path_hints(&token.claims, secret.claims(), &error, observer);
+            }
+            Err(error.into())
+        }
+    }
 }
 
 /// Tries the secret's keys: the one configured key, or the keys of the set D19 allows (those
 /// the token's `kid` names, else those fitting its `alg`). A `kid` the set lacks asks the key
 /// set for a refetch (D6), which a request that may wait waits for when the signature fails.
-fn check_signature<W: Waiting>(
+fn check_signature<W: Waiting, O: Observer>(
     configured: &ConfiguredSecret,
     token: &DecodedToken<'_>,
     now: SystemTime,
+    observer: &mut O,
 ) -> Result<(), Stop<W::Pending>> {
     let alg = match token.alg {
-        TokenAlgorithm::None => return Err(JwtError::NoSignatures.into()),
+        TokenAlgorithm::None => {
+            observer.step(StepName::Signature, StepOutcome::Failed, || {
+                "alg none: the token is not signed".to_owned()
+            });
+            return Err(JwtError::NoSignatures.into());
+        }
         TokenAlgorithm::Known(alg) => Some(alg),
         TokenAlgorithm::Unverifiable => None,
     };
     let verifies = |key: &VerifyingKey, alg| key.verify(alg, token.signing_input, &token.signature);
     let key_set = match (configured.secret.key_source(), &configured.key_set) {
-        (KeySource::Key { key, .. }, _) if alg.is_some_and(|alg| verifies(key, alg)) => {
-            return Ok(());
+        (KeySource::Key { key, key_type }, _) => {
+            let good = alg.is_some_and(|alg| verifies(key, alg));
+            observer.step(StepName::Key, StepOutcome::Info, || {
+                format!("the configured {} key", key_type.name())
+            });
+            signature_step(observer, good);
+            return if good { Ok(()) } else { Err(JwtError::InvalidSignature.into()) };
         }
-        (KeySource::Key { .. }, _) => return Err(JwtError::InvalidSignature.into()),
         // Every other source is a key set, held by the authenticator when one was given.
         (_, Some(key_set)) => key_set,
-        (_, None) => return Err(JwtError::NoUsableKeys.into()),
+        (_, None) => {
+            observer.step(StepName::Key, StepOutcome::Failed, || "no key set".to_owned());
+            return Err(JwtError::NoUsableKeys.into());
+        }
     };
     let set = key_set.current();
     let kid = token.kid.as_deref();
     let refetch =
         kid.filter(|kid| !set.contains_kid(kid)).map(|kid| key_set.request_refetch(kid, now));
+    if O::RECORDS {
+        let refreshed = observer.key_set_seen(key_set.generation());
+        explain_keys(&set, kid, alg, refreshed, observer);
+    }
     if alg.is_some_and(|alg| set.keys_to_try(kid, alg).any(|jwk| verifies(jwk.key(), alg))) {
+        signature_step(observer, true);
         return Ok(());
     }
     if let Some(pending) = refetch.and_then(W::pending) {
         return Err(Stop::AwaitKeys(pending));
     }
-    Err(if set.is_empty() { JwtError::NoUsableKeys } else { JwtError::InvalidSignature }.into())
+    if set.is_empty() {
+        observer.hint(Hint::KeySetEmpty);
+        return Err(JwtError::NoUsableKeys.into());
+    }
+    signature_step(observer, false);
+    Err(JwtError::InvalidSignature.into())
+}
+
+/// The signature step.
+fn signature_step<O: Observer>(observer: &mut O, good: bool) {
+    if good {
+        observer.step(StepName::Signature, StepOutcome::Ok, || "verified".to_owned());
+    } else {
+        observer.step(StepName::Signature, StepOutcome::Failed, || {
+            "no key tried verified the signature".to_owned()
+        });
+    }
+}
+
+/// A key's kind in words.
+fn kind_name(kind: KeyKind) -> String {
+    match kind {
+        KeyKind::Hmac { .. } => "HMAC".to_owned(),
+        KeyKind::Rsa { bits } => format!("RSA {bits}-bit"),
+        KeyKind::Ec(curve) => format!("EC {}", curve.name()),
+        KeyKind::Ed25519 => "Ed25519".to_owned(),
+        _ => "a".to_owned(),
+    }
+}
+
+/// The key steps of a key set: each usable key tried or passed over, and why.
+fn explain_keys<O: Observer>(
+    set: &JwkSet,
+    kid: Option<&str>,
+    alg: Option<Algorithm>,
+    refreshed: bool,
+    observer: &mut O,
+) {
+    // Keys the set held but cannot use: skipped when it was read (D7), with their reasons.
+    for skipped in set.skipped() {
+        observer.step(StepName::Key, StepOutcome::Skipped, || {
+            format!("{skipped} (not usable, so never tried)")
+        });
+    }
+    if set.is_empty() {
+        observer.step(StepName::Key, StepOutcome::Failed, || {
+            format!("the key set holds no usable key ({} skipped)", set.skipped().len())
+        });
+        return;
+    }
+    if let Some(kid) = kid.filter(|kid| !set.contains_kid(kid)) {
+        observer.step(StepName::Key, StepOutcome::Info, || {
+            format!("no key of the set has kid {kid:?}: every key fitting the alg is tried")
+        });
+        if refreshed {
+            observer.hint(Hint::KidUnknownAfterRefetch);
+        }
+    }
+    let tried: Vec<*const Jwk> = match alg {
+        Some(alg) => set.keys_to_try(kid, alg).map(std::ptr::from_ref).collect(),
+        None => Vec::new(),
+    };
+    for jwk in set.keys() {
+        let shown = || {
+            let kid = jwk.kid().map_or_else(|| "no kid".to_owned(), |kid| format!("kid {kid:?}"));
+            let alg = jwk.alg().map_or_else(String::new, |alg| format!(", alg {}", alg.name()));
+            format!("{} key, {kid}{alg}", kind_name(jwk.key().kind()))
+        };
+        if tried.contains(&std::ptr::from_ref(jwk)) {
+            observer.step(StepName::Key, StepOutcome::Info, || format!("{}: tried", shown()));
+        } else {
+            observer.step(StepName::Key, StepOutcome::Skipped, || {
+                let why = match (kid, alg) {
+                    (_, None) => "no key verifies this alg".to_owned(),
+                    (Some(wanted), _) if set.contains_kid(wanted) && jwk.kid() != Some(wanted) => {
+                        format!("the token names kid {wanted:?}")
+                    }
+                    (_, Some(alg)) => format!("it does not verify {}", alg.name()),
+                };
+                format!("{}: skipped, {why}", shown())
+            });
+        }
+    }
 }
 
 /// Seconds since the epoch as jose reads `NumericDate`s.

@@ -33,7 +33,7 @@ impl Authenticator {
         match self.authenticate(headers, now()) {
             Outcome::Done(verdict) => verdict,
             Outcome::AwaitKeys(refetch) => {
-                FirstOf { refetch, timer: Box::pin(timer()) }.await;
+                FirstOf::new(refetch, timer()).await;
                 self.authenticate_now(headers, now())
             }
         }
@@ -41,9 +41,15 @@ impl Authenticator {
 }
 
 /// Completes when the refetch or the timer does.
-struct FirstOf<T> {
+pub(crate) struct FirstOf<T> {
     refetch: Refetch,
     timer: Pin<Box<T>>,
+}
+
+impl<T> FirstOf<T> {
+    pub(crate) fn new(refetch: Refetch, timer: T) -> Self {
+        Self { refetch, timer: Box::pin(timer) }
+    }
 }
 
 impl<T: Future<Output = ()>> Future for FirstOf<T> {

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,8 +16,33 @@ use jwtgate_jwks::{JwksHandle, KeySet as _};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
 
+use crate::explain_http;
 use crate::metrics::Metrics;
-use crate::render::{self, Body, RenderedSession};
+use crate::render::{self, Body};
+
+/// A POST body, or the answer refusing it; `Err` when it did not arrive in time.
+async fn read_body<B>(request: Request<B>) -> Result<Result<Bytes, Response<Body>>, BodyTimedOut>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let collect = Limited::new(request.into_body(), MAX_BODY_BYTES).collect();
+    match tokio::time::timeout(BODY_TIMEOUT, collect).await {
+        Err(_elapsed) => {
+            tracing::debug!("request body not received within 10 s; closing the connection");
+            Err(BodyTimedOut)
+        }
+        Ok(Ok(collected)) => Ok(Ok(collected.to_bytes())),
+        Ok(Err(error)) => {
+            let reason = if error.is::<http_body_util::LengthLimitError>() {
+                format!("body larger than {MAX_BODY_BYTES} bytes")
+            } else {
+                format!("could not read the body: {error}")
+            };
+            Ok(Err(invalid_body(&reason)))
+        }
+    }
+}
 
 /// The largest POST body read in body mode.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -34,6 +60,8 @@ pub struct BodyTimedOut;
 pub struct App {
     current: ArcSwap<Configuration>,
     metrics: Metrics,
+    /// `--explain`: `POST /v1/explain` and `GET /explain` answered.
+    explain: bool,
 }
 
 /// A configuration in force: the authenticator, and the fetchers of its key sets (one per URL)
@@ -88,7 +116,14 @@ impl App {
 
     /// A handler over `configuration`, with its metrics registered.
     pub fn with_configuration(configuration: Configuration) -> Result<Self, MetricsError> {
-        Ok(Self { current: ArcSwap::from_pointee(configuration), metrics: Metrics::new()? })
+        let current = ArcSwap::from_pointee(configuration);
+        Ok(Self { current, metrics: Metrics::new()?, explain: false })
+    }
+
+    /// The same handler answering `POST /v1/explain` and `GET /explain` (`--explain`).
+    #[must_use]
+    pub fn with_explain(self, on: bool) -> Self {
+        Self { explain: on, ..self }
     }
 
     /// The configuration in force.
@@ -115,7 +150,8 @@ impl App {
     }
 
     /// Answers one request: hyper's service function, and callable without a socket with any
-    /// body (a fuzz target or a test passes `http_body_util::Full<Bytes>`).
+    /// body (a fuzz target or a test passes `http_body_util::Full<Bytes>`). The client is not
+    /// known: the explain endpoints then answer only with the admin secret.
     pub async fn handle<B>(
         self: Arc<Self>,
         request: Request<B>,
@@ -124,8 +160,31 @@ impl App {
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        self.handle_from(None, request).await
+    }
+
+    /// [`App::handle`] for a request from `client`.
+    pub async fn handle_from<B>(
+        self: Arc<Self>,
+        client: Option<SocketAddr>,
+        request: Request<B>,
+    ) -> Result<Response<Body>, BodyTimedOut>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let path = request.uri().path();
         let response = match (request.method(), path) {
+            (&Method::POST, "/v1/explain") if self.explain => {
+                self.explain_request(client, request).await?
+            }
+            (&Method::GET, "/explain") if self.explain => {
+                let admin =
+                    self.configuration().authenticator.admin_secret_matches(request.headers());
+                // The page asks for the admin secret itself when the server has one.
+                explain_http::refused(admin.map(|_| true), client)
+                    .unwrap_or_else(explain_http::page)
+            }
             (&Method::POST, "/v1/auth") => self.body_mode(request).await?,
             (&Method::GET, "/v1/auth") => self.authenticate(request.headers()).await,
             (_, path) if path.starts_with("/v1/auth/") => {
@@ -159,15 +218,10 @@ impl App {
         // The configuration a request begins with is the one it finishes on, across a reload.
         let configuration = self.configuration();
         let result = configuration.authenticator.authenticate_waiting(headers, now, wait).await;
-        let (response, code) = match &result {
-            Ok(answer) => match answer.rendered(RenderedSession::new) {
-                Some(rendered) => (rendered.response(), None),
-                None => (RenderedSession::new(answer).response(), None),
-            },
-            Err(error) => (render::denial(error), Some(error.code())),
-        };
+        let response = render::verdict(&result);
+        let denial = result.as_ref().err();
         let seconds = start.elapsed().as_secs_f64();
-        self.metrics.record(code, seconds);
+        self.metrics.record(denial, seconds);
         if tracing::enabled!(tracing::Level::DEBUG) {
             let token = TokenSummary::of(headers);
             let (alg, kid, digest) =
@@ -191,26 +245,49 @@ impl App {
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let collect = Limited::new(request.into_body(), MAX_BODY_BYTES).collect();
-        let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
-            Err(_elapsed) => {
-                tracing::debug!("request body not received within 10 s; closing the connection");
-                return Err(BodyTimedOut);
-            }
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(error)) => {
-                let reason = if error.is::<http_body_util::LengthLimitError>() {
-                    format!("body larger than {MAX_BODY_BYTES} bytes")
-                } else {
-                    format!("could not read the body: {error}")
-                };
-                return Ok(invalid_body(&reason));
-            }
+        let body = match read_body(request).await? {
+            Ok(body) => body,
+            Err(refused) => return Ok(refused),
         };
         Ok(match client_headers(&body) {
             Ok(headers) => self.authenticate(&headers).await,
             Err(reason) => invalid_body(&reason),
         })
+    }
+
+    /// `POST /v1/explain`: the body of `POST /v1/auth` and an optional `at`, explained; never
+    /// counted in the verification metrics.
+    async fn explain_request<B>(
+        &self,
+        client: Option<SocketAddr>,
+        request: Request<B>,
+    ) -> Result<Response<Body>, BodyTimedOut>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let configuration = self.configuration();
+        let admin = configuration.authenticator.admin_secret_matches(request.headers());
+        if let Some(refused) = explain_http::refused(admin, client) {
+            return Ok(refused);
+        }
+        let body = match read_body(request).await? {
+            Ok(body) => body,
+            Err(refused) => return Ok(refused),
+        };
+        let headers = match client_headers(&body) {
+            Ok(headers) => headers,
+            Err(reason) => return Ok(invalid_body(&reason)),
+        };
+        let at = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|body| body.get("at").and_then(Value::as_f64))
+            .filter(|at| at.is_finite() && *at >= 0.0)
+            .map(|at| std::time::UNIX_EPOCH + Duration::from_secs_f64(at));
+        let wait = || tokio::time::sleep(KEY_REFETCH_WAIT);
+        let explanation =
+            configuration.authenticator.explain(&headers, || at.unwrap_or_else(now), wait).await;
+        Ok(render::json(StatusCode::OK, &explain_http::explanation_json(&explanation)))
     }
 
     fn readiness(&self) -> Response<Body> {

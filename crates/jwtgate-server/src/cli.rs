@@ -19,6 +19,8 @@ pub(crate) enum Invocation {
     Serve(ServeSettings),
     /// `config check`.
     ConfigCheck(SecretsInput),
+    /// `explain`.
+    Explain(ExplainSettings),
     /// `--help` or `--version`: print this to stdout and exit 0.
     Print(String),
 }
@@ -42,6 +44,22 @@ pub(crate) struct ServeSettings {
     pub(crate) max_connections: usize,
     pub(crate) log_format: LogFormat,
     pub(crate) demo: bool,
+    /// `--explain`: `POST /v1/explain` and `GET /explain` answered.
+    pub(crate) explain: bool,
+}
+
+/// Everything `explain` needs.
+pub(crate) struct ExplainSettings {
+    pub(crate) secrets: SecretsInput,
+    pub(crate) admin_secret: Option<Source>,
+    pub(crate) unauthorized_role: Option<String>,
+    /// The token, or `-` for stdin.
+    pub(crate) token: Option<String>,
+    /// `--header` values as given.
+    pub(crate) headers: Vec<String>,
+    /// `--at` as given.
+    pub(crate) at: Option<String>,
+    pub(crate) json: bool,
 }
 
 #[derive(Parser)]
@@ -59,6 +77,8 @@ struct Cli {
 enum Command {
     /// Serve the auth webhook and forward-auth endpoints.
     Serve(ServeArgs),
+    /// Explain the verdict on a token (or request headers), step by step.
+    Explain(ExplainArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -97,6 +117,40 @@ struct SecretArgs {
     jwt_secrets_file: Option<String>,
 }
 
+/// Who may pass without a token.
+#[derive(Args)]
+struct AccessArgs {
+    /// The admin secret (HASURA_GRAPHQL_ADMIN_SECRET).
+    #[arg(long, env = "HASURA_GRAPHQL_ADMIN_SECRET", hide_env_values = true)]
+    admin_secret: Option<String>,
+    /// A file holding the admin secret; re-read on change and on SIGHUP.
+    #[arg(long, value_name = "PATH", env = "HASURA_GRAPHQL_ADMIN_SECRET_FILE")]
+    admin_secret_file: Option<String>,
+    /// The role of requests without credentials (HASURA_GRAPHQL_UNAUTHORIZED_ROLE).
+    #[arg(long, env = "HASURA_GRAPHQL_UNAUTHORIZED_ROLE")]
+    unauthorized_role: Option<String>,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// The token; `-` reads it from stdin (better: an argument stays in the shell's history).
+    #[arg(value_name = "TOKEN")]
+    token: Option<String>,
+    /// A request header, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    headers: Vec<String>,
+    /// The time of the check, RFC 3339 or Unix seconds [default: now].
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    secrets: SecretArgs,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
 #[derive(Args)]
 struct ServeArgs {
     #[command(flatten)]
@@ -107,15 +161,8 @@ struct ServeArgs {
     /// The port to listen on; 0 picks a free one [default: 8081].
     #[arg(long, env = "JWTGATE_PORT")]
     port: Option<String>,
-    /// The admin secret (HASURA_GRAPHQL_ADMIN_SECRET).
-    #[arg(long, env = "HASURA_GRAPHQL_ADMIN_SECRET", hide_env_values = true)]
-    admin_secret: Option<String>,
-    /// A file holding the admin secret; re-read on change and on SIGHUP.
-    #[arg(long, value_name = "PATH", env = "HASURA_GRAPHQL_ADMIN_SECRET_FILE")]
-    admin_secret_file: Option<String>,
-    /// The role of requests without credentials (HASURA_GRAPHQL_UNAUTHORIZED_ROLE).
-    #[arg(long, env = "HASURA_GRAPHQL_UNAUTHORIZED_ROLE")]
-    unauthorized_role: Option<String>,
+    #[command(flatten)]
+    access: AccessArgs,
     /// Fail start-up when a jwk_url's first fetch fails (JWTGATE_JWKS_REQUIRED=1|true).
     #[arg(long)]
     jwks_required: bool,
@@ -131,6 +178,9 @@ struct ServeArgs {
     /// Serve with a random HS256 secret and print a token and a curl command.
     #[arg(long)]
     demo: bool,
+    /// Answer POST /v1/explain and GET /explain (JWTGATE_EXPLAIN=1|true).
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Parses the command line (and environment); a usage error is one line of text.
@@ -152,46 +202,59 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocati
             let sub = subcommand_matches(&matches, &["config", "check"]);
             Ok(Invocation::ConfigCheck(secrets_input(secrets, sub)?))
         }
-        Command::Serve(args) => {
-            let sub = subcommand_matches(&matches, &["serve"]);
-            let jwks_required = args.jwks_required || env_switch("JWTGATE_JWKS_REQUIRED")?;
-            let admin_secret = resolve(
-                Setting {
-                    value: args.admin_secret,
-                    file: args.admin_secret_file,
-                    names: ADMIN_SECRET_NAMES,
-                },
-                sub,
-            )?;
-            Ok(Invocation::Serve(ServeSettings {
+        Command::Explain(args) => {
+            let sub = subcommand_matches(&matches, &["explain"]);
+            let (admin_secret, unauthorized_role) = access(args.access, sub)?;
+            Ok(Invocation::Explain(ExplainSettings {
                 secrets: secrets_input(args.secrets, sub)?,
-                host: non_empty(args.host).unwrap_or_else(|| "127.0.0.1".to_owned()),
-                port: parsed(args.port, "--port", 8081)?,
-                admin_secret: admin_secret.map(|(_, source)| source),
-                unauthorized_role: non_empty(args.unauthorized_role),
-                jwks_required,
-                token_cache_size: parsed(
-                    args.token_cache_size,
-                    "--token-cache-size",
-                    DEFAULT_TOKEN_CACHE_SIZE,
-                )?,
-                max_connections: match parsed(args.max_connections, "--max-connections", 10_000)? {
-                    0 => return Err("invalid value '0' for '--max-connections'".to_owned()),
-                    n => n,
-                },
-                log_format: match non_empty(args.log_format).as_deref() {
-                    None | Some("text") => LogFormat::Text,
-                    Some("json") => LogFormat::Json,
-                    Some(other) => {
-                        return Err(format!(
-                            "invalid value '{other}' for '--log-format': expected text or json"
-                        ));
-                    }
-                },
-                demo: args.demo,
+                admin_secret,
+                unauthorized_role,
+                token: non_empty(args.token),
+                headers: args.headers,
+                at: non_empty(args.at),
+                json: args.json,
             }))
         }
+        Command::Serve(args) => {
+            let sub = subcommand_matches(&matches, &["serve"]);
+            serve_settings(args, sub).map(Invocation::Serve)
+        }
     }
+}
+
+/// `serve`'s settings from its arguments.
+fn serve_settings(args: ServeArgs, sub: Option<&ArgMatches>) -> Result<ServeSettings, String> {
+    let jwks_required = args.jwks_required || env_switch("JWTGATE_JWKS_REQUIRED")?;
+    let explain = args.explain || env_switch("JWTGATE_EXPLAIN")?;
+    let (admin_secret, unauthorized_role) = access(args.access, sub)?;
+    Ok(ServeSettings {
+        secrets: secrets_input(args.secrets, sub)?,
+        host: non_empty(args.host).unwrap_or_else(|| "127.0.0.1".to_owned()),
+        port: parsed(args.port, "--port", 8081)?,
+        admin_secret,
+        unauthorized_role,
+        jwks_required,
+        token_cache_size: parsed(
+            args.token_cache_size,
+            "--token-cache-size",
+            DEFAULT_TOKEN_CACHE_SIZE,
+        )?,
+        max_connections: match parsed(args.max_connections, "--max-connections", 10_000)? {
+            0 => return Err("invalid value '0' for '--max-connections'".to_owned()),
+            n => n,
+        },
+        log_format: match non_empty(args.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(format!(
+                    "invalid value '{other}' for '--log-format': expected text or json"
+                ));
+            }
+        },
+        demo: args.demo,
+        explain,
+    })
 }
 
 fn subcommand_matches<'m>(matches: &'m ArgMatches, path: &[&str]) -> Option<&'m ArgMatches> {
@@ -247,6 +310,20 @@ fn resolve(
         ))),
         (None, None) => Ok(None),
     }
+}
+
+/// The admin secret's source and the unauthorized role.
+fn access(
+    args: AccessArgs,
+    matches: Option<&ArgMatches>,
+) -> Result<(Option<Source>, Option<String>), String> {
+    let admin = Setting {
+        value: args.admin_secret,
+        file: args.admin_secret_file,
+        names: ADMIN_SECRET_NAMES,
+    };
+    let admin_secret = resolve(admin, matches)?.map(|(_, source)| source);
+    Ok((admin_secret, non_empty(args.unauthorized_role)))
 }
 
 /// The secrets in docs/server.md's order: flags before variables, the list before the single

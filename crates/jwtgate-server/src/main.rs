@@ -4,6 +4,7 @@
 
 mod cli;
 mod demo;
+mod explain_command;
 mod reload;
 mod server;
 mod sources;
@@ -20,9 +21,11 @@ use cli::Invocation;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    let explaining = std::env::args_os().nth(1).is_some_and(|command| command == "explain");
     let invocation = match cli::parse(std::env::args_os()) {
         Ok(invocation) => invocation,
-        Err(usage) => return fail(&usage),
+        // `explain` keeps exit 1 for a denial: its usage errors exit 2.
+        Err(usage) => return fail_with(&usage, if explaining { 2 } else { 1 }),
     };
     match invocation {
         Invocation::Print(text) => {
@@ -36,6 +39,19 @@ fn main() -> ExitCode {
             }
             Err(error) => fail(&error),
         },
+        Invocation::Explain(settings) => {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => return fail_with(&format!("cannot start the runtime: {error}"), 2),
+            };
+            match runtime.block_on(explain_command::run(settings)) {
+                Ok(explained) => {
+                    let _ = std::io::stdout().write_all(explained.output.as_bytes());
+                    ExitCode::from(u8::from(explained.status != 200))
+                }
+                Err(error) => fail_with(&error, 2),
+            }
+        }
         Invocation::Serve(settings) => {
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(runtime) => runtime,
@@ -51,7 +67,12 @@ fn main() -> ExitCode {
 
 /// The one stderr line of a start-up failure, and exit status 1.
 fn fail(message: &str) -> ExitCode {
+    fail_with(message, 1)
+}
+
+/// The one stderr line of a failure, and this exit status.
+fn fail_with(message: &str, status: u8) -> ExitCode {
     let line = message.replace('\n', " ");
     let _ = writeln!(std::io::stderr(), "jwtgate: {line}");
-    ExitCode::FAILURE
+    ExitCode::from(status)
 }

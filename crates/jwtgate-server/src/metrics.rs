@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use jwtgate_core::CacheStats;
+use jwtgate_core::{AuthError, CacheStats};
 
 use crate::app::Configuration;
 use prometheus::{
@@ -24,6 +24,7 @@ pub(crate) struct Metrics {
     cache_misses: IntCounter,
     connections_rejected: IntCounter,
     reloads: IntCounterVec,
+    denials: IntCounterVec,
     /// What the scrape-time counters have already been advanced to.
     exported: Mutex<Exported>,
 }
@@ -105,6 +106,13 @@ impl Metrics {
                 &["result"],
             )?,
         )?;
+        let denials = registered(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("jwtgate_denials_total", "Denials by Hasura error code and reason."),
+                &["code", "reason"],
+            )?,
+        )?;
         let successes = verifications.with_label_values(&["success", ""]);
         let duration = duration.with_label_values(&[] as &[&str]);
         Ok(Self {
@@ -118,15 +126,20 @@ impl Metrics {
             cache_misses,
             connections_rejected,
             reloads,
+            denials,
             exported: Mutex::default(),
         })
     }
 
-    /// Counts one authentication answer.
-    pub(crate) fn record(&self, code: Option<&str>, seconds: f64) {
-        match code {
+    /// Counts one authentication answer: a success, or a denial by code and reason.
+    pub(crate) fn record(&self, denial: Option<&AuthError>, seconds: f64) {
+        match denial {
             None => self.successes.inc(),
-            Some(code) => self.verifications.with_label_values(&["failure", code]).inc(),
+            Some(error) => {
+                let code = error.code();
+                self.verifications.with_label_values(&["failure", code]).inc();
+                self.denials.with_label_values(&[code, error.reason()]).inc();
+            }
         }
         self.duration.observe(seconds);
     }

@@ -63,6 +63,27 @@ impl RenderedSession {
     }
 }
 
+/// The status and body `GET /v1/auth` gives for a verdict.
+pub(crate) fn verdict_body(
+    verdict: &Result<std::sync::Arc<Authenticated>, AuthError>,
+) -> (StatusCode, Bytes) {
+    match verdict {
+        Ok(answer) => (StatusCode::OK, RenderedSession::new(answer).body),
+        Err(error) => (error.status(), Bytes::from(error.hasura_body())),
+    }
+}
+
+/// The answer `GET /v1/auth` gives for a verdict: the session (200) or Hasura's denial (401).
+pub fn verdict(verdict: &Result<std::sync::Arc<Authenticated>, AuthError>) -> Response<Body> {
+    match verdict {
+        Ok(answer) => match answer.rendered(RenderedSession::new) {
+            Some(rendered) => rendered.response(),
+            None => RenderedSession::new(answer).response(),
+        },
+        Err(error) => denial(error),
+    }
+}
+
 /// A session variable as a response header, when its name is an `x-hasura-` token and its value
 /// has no control bytes other than tab.
 fn response_header(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {

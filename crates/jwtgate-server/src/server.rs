@@ -38,8 +38,8 @@ pub(crate) async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, client) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(error) => {
                         // Out of file descriptors and the like: pause rather than spin.
                         tracing::warn!(%error, "accept failed");
@@ -54,7 +54,8 @@ pub(crate) async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let app = Arc::clone(&app);
-                let service = service_fn(move |request| Arc::clone(&app).handle(request));
+                let service =
+                    service_fn(move |request| Arc::clone(&app).handle_from(Some(client), request));
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     if let Err(error) = connection.await {

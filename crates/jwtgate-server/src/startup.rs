@@ -41,7 +41,11 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
     let (configuration, fetchers) = config.build(config.secrets.load()?).await?;
     config.fetchers = fetchers;
     let key_sets = configuration.key_sets().to_vec();
-    let app = Arc::new(App::with_configuration(configuration).map_err(|error| error.to_string())?);
+    let app = Arc::new(
+        App::with_configuration(configuration)
+            .map_err(|error| error.to_string())?
+            .with_explain(settings.explain),
+    );
 
     let low_open_files_limit = server::raise_open_files_limit(settings.max_connections);
     let listener = listen(&settings.host, settings.port).await?;

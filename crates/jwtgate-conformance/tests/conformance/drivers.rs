@@ -5,12 +5,16 @@ use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
-use jwtgate_core::{Authenticator, AuthenticatorConfig, KEY_REFETCH_WAIT};
+use jwtgate_core::{
+    AuthError, Authenticated, Authenticator, AuthenticatorConfig, Hint, KEY_REFETCH_WAIT, StepName,
+    StepOutcome,
+};
 use jwtgate_jwks::{
     Clock as _, Fetchers, JwksHandle, JwksOptions, KeySet as _, ManualClock, NextFetchAt,
 };
@@ -123,7 +127,7 @@ impl Provider {
 
 /// Runs a case in process at its fixed `now`.
 #[expect(clippy::too_many_lines, reason = "one scripted case, step by step")]
-pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
+pub(crate) async fn library(case: &Case, explain: bool) -> Result<Run, String> {
     let now = case.now();
     let start = UNIX_EPOCH + Duration::from_secs(now);
     let provider = match &case.jwks {
@@ -214,8 +218,25 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
             }
         }
     }
-    let verdict =
-        concurrent_verdict(&authenticator, &headers, clock.now(), case.request.concurrent).await?;
+    let (verdict, explained) = if explain {
+        let now = clock.now();
+        let wait = || tokio::time::sleep(KEY_REFETCH_WAIT);
+        let explanation = authenticator.explain(&headers, || now, wait).await;
+        let verdict = verdict_from_result(&explanation.verdict);
+        let failed = explanation
+            .steps
+            .iter()
+            .filter(|step| step.outcome == StepOutcome::Failed && step.name != StepName::Verdict)
+            .map(|step| step.name.as_str().to_owned())
+            .collect();
+        let hints = explanation.hints.iter().map(|hint| hint.name().to_owned()).collect();
+        (verdict, Some(Explained { failed, hints }))
+    } else {
+        let verdict =
+            concurrent_verdict(&authenticator, &headers, clock.now(), case.request.concurrent)
+                .await?;
+        (verdict, None)
+    };
     if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
         let key_set = key_sets.first().ok_or("fetches needs a jwk_url secret")?;
         let _ = tokio::time::timeout(Duration::from_secs(10), key_set.wait_for_attempts(expected))
@@ -233,7 +254,23 @@ pub(crate) async fn library(case: &Case) -> Result<Verdict, String> {
         }
     }
     check_jwks_paths(case, provider.as_ref()).await?;
-    Ok(verdict)
+    Ok(Run { verdict, explained })
+}
+
+/// What a driver's run of a case observed.
+pub(crate) struct Run {
+    pub(crate) verdict: Verdict,
+    /// For an explained run: the explanation's failed steps and hints (`None` when the driver
+    /// cannot explain this request).
+    pub(crate) explained: Option<Explained>,
+}
+
+/// An explanation as the harness checks it.
+pub(crate) struct Explained {
+    /// The names of the failed steps, in order (the verdict step left out).
+    pub(crate) failed: Vec<String>,
+    /// The hints' names.
+    pub(crate) hints: Vec<String>,
 }
 
 /// The key set paths asked for, when the case names them.
@@ -309,7 +346,11 @@ async fn verdict_of(
 ) -> Verdict {
     // The server's path: a token naming an unknown `kid` waits for the refetch, at most 2 s (D6).
     let wait = || tokio::time::sleep(KEY_REFETCH_WAIT);
-    match authenticator.authenticate_waiting(headers, || now, wait).await {
+    verdict_from_result(&authenticator.authenticate_waiting(headers, || now, wait).await)
+}
+
+fn verdict_from_result(result: &Result<Arc<Authenticated>, AuthError>) -> Verdict {
+    match result {
         Ok(answer) => Verdict {
             status: 200,
             session: Some(
@@ -364,7 +405,7 @@ impl Drop for Running {
 
 /// Runs a case against the real binary over HTTP; token times follow the real clock.
 #[expect(clippy::too_many_lines, reason = "one scripted session with the binary, step by step")]
-pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
+pub(crate) async fn server(case: &Case, explain: bool) -> Result<(Run, u64), String> {
     #[expect(clippy::disallowed_methods, reason = "the server driver follows the real clock")]
     let now =
         SystemTime::now().duration_since(UNIX_EPOCH).map_err(|error| error.to_string())?.as_secs();
@@ -388,6 +429,9 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
     }
     if let Some(size) = case.config.token_cache_size {
         command.arg("--token-cache-size").arg(size.to_string());
+    }
+    if explain {
+        command.arg("--explain");
     }
     for variable in [
         "HASURA_GRAPHQL_JWT_SECRET",
@@ -434,21 +478,23 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
         .map(|(name, value)| (name.clone(), expand(value, &tokens, &jwks_url)))
         .collect();
     let body = case.request.body.as_ref().map(|body| expand(body, &tokens, &jwks_url));
-    let mut requests = tokio::task::JoinSet::new();
-    for _ in 0..case.request.concurrent.unwrap_or(1).max(1) {
-        let (method, path, headers, body) =
-            (method.clone(), path.clone(), headers.clone(), body.clone());
-        requests.spawn_blocking(move || {
-            let borrowed: Vec<(&str, &str)> =
-                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-            send(address, &method, &path, &borrowed, body.as_deref().map(str::as_bytes))
-        });
-    }
-    let mut verdicts = Vec::new();
-    for response in requests.join_all().await {
-        verdicts.push(parse_verdict(&response)?);
-    }
-    let verdict = all_alike(verdicts)?;
+    let (verdict, explained) = if explain {
+        let admin = case.config.admin_secret.clone();
+        let explained = tokio::task::spawn_blocking(move || {
+            explain_over_http(address, &method, &headers, body.as_deref(), admin.as_deref())
+        })
+        .await
+        .map_err(|error| error.to_string())??;
+        let Some((verdict, explained)) = explained else {
+            // Not explainable over HTTP: the verdict is not looked at.
+            let verdict =
+                Verdict { status: 0, session: None, expires: None, code: None, error: None };
+            return Ok((Run { verdict, explained: None }, now));
+        };
+        (verdict, Some(explained))
+    } else {
+        (send_all(address, case, &method, &path, &headers, body).await?, None)
+    };
     if let (Some(expected), Some(provider)) = (case.expect.fetches, &provider) {
         for _ in 0..100 {
             if provider.fetches().await >= expected {
@@ -476,14 +522,102 @@ pub(crate) async fn server(case: &Case) -> Result<(Verdict, u64), String> {
     }
     check_jwks_paths(case, provider.as_ref()).await?;
     drop(running);
-    Ok((verdict, now))
+    Ok((Run { verdict, explained }, now))
+}
+
+/// The case's request, sent `concurrent` times at once; the one verdict they all got.
+async fn send_all(
+    address: SocketAddr,
+    case: &Case,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: Option<String>,
+) -> Result<Verdict, String> {
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..case.request.concurrent.unwrap_or(1).max(1) {
+        let (method, path, headers, body) =
+            (method.to_owned(), path.to_owned(), headers.to_vec(), body.clone());
+        requests.spawn_blocking(move || {
+            let borrowed: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            send(address, &method, &path, &borrowed, body.as_deref().map(str::as_bytes))
+        });
+    }
+    let mut verdicts = Vec::new();
+    for response in requests.join_all().await {
+        verdicts.push(parse_verdict(&response)?);
+    }
+    all_alike(verdicts)
+}
+
+/// The case's request explained by `POST /v1/explain`: its verdict, failed steps and hints.
+/// `None` when the request cannot be put in the body's `headers` object (a header name twice).
+fn explain_over_http(
+    address: SocketAddr,
+    method: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+    admin_secret: Option<&str>,
+) -> Result<Option<(Verdict, Explained)>, String> {
+    let explain_body = if let ("POST", Some(body)) = (method, body) {
+        body.to_owned()
+    } else {
+        let mut object = serde_json::Map::new();
+        for (name, value) in headers {
+            let previous = object.insert(name.to_ascii_lowercase(), value.clone().into());
+            if previous.is_some() {
+                return Ok(None);
+            }
+        }
+        serde_json::json!({"headers": object}).to_string()
+    };
+    let mut sent = vec![("Content-Type", "application/json")];
+    if let Some(secret) = admin_secret {
+        sent.push(("x-hasura-admin-secret", secret));
+    }
+    let response = send(address, "POST", "/v1/explain", &sent, Some(explain_body.as_bytes()));
+    if response.status != 200 {
+        // The body was refused as `POST /v1/auth` refuses it.
+        let verdict = parse_verdict(&response)?;
+        return Ok(Some((verdict, Explained { failed: Vec::new(), hints: Vec::new() })));
+    }
+    let explained: serde_json::Value = serde_json::from_str(&response.body)
+        .map_err(|error| format!("explain body {:?}: {error}", response.body))?;
+    let at = |pointer: &str| explained.pointer(pointer).cloned().unwrap_or_default();
+    let status = at("/verdict/status").as_u64().and_then(|status| u16::try_from(status).ok());
+    let verdict = verdict_from_body(status.ok_or("no verdict status")?, &at("/verdict/body"))?;
+    let steps = at("/steps").as_array().cloned().unwrap_or_default();
+    let field = |step: &serde_json::Value, name: &str| {
+        step.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
+    };
+    let failed = steps
+        .iter()
+        .filter(|step| field(step, "outcome") == "failed" && field(step, "step") != "verdict")
+        .map(|step| field(step, "step"))
+        .collect();
+    let hints = at("/hints")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|hint| {
+            let text = hint.as_str()?;
+            let known = Hint::ALL.iter().find(|known| known.to_string() == text)?;
+            Some(known.name().to_owned())
+        })
+        .collect();
+    Ok(Some((verdict, Explained { failed, hints })))
 }
 
 fn parse_verdict(response: &HttpResponse) -> Result<Verdict, String> {
     let body: serde_json::Value = serde_json::from_str(&response.body)
         .map_err(|error| format!("body {:?}: {error}", response.body))?;
+    verdict_from_body(response.status, &body)
+}
+
+fn verdict_from_body(status: u16, body: &serde_json::Value) -> Result<Verdict, String> {
     let object = body.as_object().ok_or("body is not an object")?;
-    if response.status == 200 {
+    if status == 200 {
         let mut session = BTreeMap::new();
         let mut expires = None;
         for (name, value) in object {
@@ -499,7 +633,7 @@ fn parse_verdict(response: &HttpResponse) -> Result<Verdict, String> {
         let text =
             |name: &str| object.get(name).and_then(|value| value.as_str()).map(str::to_owned);
         Ok(Verdict {
-            status: response.status,
+            status,
             session: None,
             expires: None,
             code: text("code"),

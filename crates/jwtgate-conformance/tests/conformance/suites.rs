@@ -44,15 +44,38 @@ fn request_case(suite: &str, path: &Path, driver: &str, case: &Case) -> Result<(
         .enable_all()
         .build()
         .map_err(|error| error.to_string())?;
-    let (verdict, now, tolerance) = if driver == "lib" {
-        (runtime.block_on(drivers::library(case))?, case.now(), 0)
-    } else {
-        let (verdict, now) = runtime.block_on(drivers::server(case))?;
-        (verdict, now, 5)
+    let run = |explain: bool| -> Result<(drivers::Run, u64, u64), String> {
+        if driver == "lib" {
+            Ok((runtime.block_on(drivers::library(case, explain))?, case.now(), 0))
+        } else {
+            let (run, now) = runtime.block_on(drivers::server(case, explain))?;
+            Ok((run, now, 5))
+        }
     };
+    let (answered, now, tolerance) = run(false)?;
+    let verdict = answered.verdict;
     check(&verdict, &case.expect, now, tolerance)
         .map_err(|problem| format!("{problem}\n  verdict: {verdict:?}"))?;
-    verdict::snapshot(suite, path, &case.description, &verdict)
+    verdict::snapshot(suite, path, &case.description, &verdict)?;
+    // The case again, in a fresh state, explained: the same verdict, and a failed step that is
+    // the cause of the denial.
+    let (explained_run, now, tolerance) = run(true)?;
+    let Some(explained) = explained_run.explained else { return Ok(()) };
+    let explained_verdict = explained_run.verdict;
+    check(&explained_verdict, &case.expect, now, tolerance)
+        .map_err(|problem| format!("explained: {problem}\n  verdict: {explained_verdict:?}"))?;
+    if (explained_verdict.status, &explained_verdict.code, &explained_verdict.error)
+        != (verdict.status, &verdict.code, &verdict.error)
+    {
+        return Err(format!("explained {explained_verdict:?}, answered {verdict:?}"));
+    }
+    verdict::check_explanation(&explained_verdict, &explained.failed)?;
+    if let Some(hints) = &case.expect.hints
+        && *hints != explained.hints
+    {
+        return Err(format!("hints {:?} (expected {hints:?})", explained.hints));
+    }
+    Ok(())
 }
 
 /// A claims fixture as a request: its claims signed with its config's HS256 key, sent with its
@@ -115,6 +138,7 @@ fn claims_case(path: &Path) -> Result<Case, String> {
             fetches: None,
             jwks_paths: None,
             ready_reason: None,
+            hints: None,
         },
     })
 }

@@ -71,6 +71,44 @@ pub(crate) fn check(
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }
 
+/// Checks that an explanation's failed steps give the verdict's cause: none for a 200 (or a
+/// refused body, which is never explained), else the last failed step is one of those the denial
+/// comes from.
+pub(crate) fn check_explanation(verdict: &Verdict, failed: &[String]) -> Result<(), String> {
+    if verdict.status != 401 {
+        return if failed.is_empty() || verdict.status != 200 {
+            Ok(())
+        } else {
+            Err(format!("a 200 with failed steps {failed:?}"))
+        };
+    }
+    let error = verdict.error.as_deref().unwrap_or_default();
+    let code = verdict.code.as_deref().unwrap_or_default();
+    let causes: &[&str] = match error {
+        _ if error.contains("JWTExpired") => &["exp"],
+        _ if error.contains("JWTNotYetValid") => &["nbf"],
+        _ if error.contains("JWTIssuedAtFuture") => &["iat"],
+        _ if error.contains("JWSInvalidSignature") || error.contains("JWSNoSignatures") => {
+            &["signature"]
+        }
+        _ if error.contains("NoUsableKeys") => &["key"],
+        _ if error.contains("JWTNotInAudience") => &["aud"],
+        _ if error.contains("JWTNotInIssuer") => &["iss", "secret"],
+        _ if error.contains("Multiple JWTs found") => &["secret"],
+        "Malformed Authorization header" => &["location"],
+        _ if error.contains("JWTClaimsSetDecodeError") => &["claims"],
+        _ if error.starts_with("Could not verify JWT: ") => &["header"],
+        _ if error.starts_with("Missing 'Authorization'") => &["unauthorized_role"],
+        _ if code == "access-denied" && error.contains("admin-secret") => &["admin_secret"],
+        _ if code == "jwt-missing-role-claims" || code == "access-denied" => &["role"],
+        _ => &["claims", "role"],
+    };
+    match failed.last() {
+        Some(last) if causes.contains(&last.as_str()) => Ok(()),
+        _ => Err(format!("{error:?} explained by failed steps {failed:?} (expected {causes:?})")),
+    }
+}
+
 /// Compares the verdict with its snapshot in `fixtures/snapshots/conformance/<suite>/`.
 /// `Expires` is shape-checked and replaced, so both drivers share one snapshot.
 pub(crate) fn snapshot(

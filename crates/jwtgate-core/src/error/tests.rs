@@ -123,3 +123,41 @@ fn every_error_is_in_docs_errors_md() {
 fn every_denial_is_a_401() {
     assert!(every_error().iter().all(|error| error.status() == 401));
 }
+
+/// The closed list of denial reasons (docs/errors.md "Denial reasons").
+const REASONS: [&str; 12] = [
+    "expired",
+    "not_yet_valid",
+    "bad_signature",
+    "no_usable_keys",
+    "audience",
+    "issuer",
+    "malformed",
+    "ambiguous",
+    "claims",
+    "role",
+    "admin_secret",
+    "no_credentials",
+];
+
+#[test]
+fn every_denial_has_a_documented_reason_from_the_closed_list() {
+    use jwtgate_claims::ClaimsError;
+    let claims = [
+        ClaimsError::ExpectedObject,
+        ClaimsError::RoleNotAllowed,
+        ClaimsError::AllowedRolesMissing,
+    ];
+    let errors: Vec<AuthError> =
+        every_error().into_iter().chain(claims.into_iter().map(AuthError::Claims)).collect();
+    let used: std::collections::BTreeSet<&str> = errors.iter().map(AuthError::reason).collect();
+    let listed: std::collections::BTreeSet<&str> = REASONS.into_iter().collect();
+    assert_eq!(used, listed, "every reason used, and no other");
+    let doc = std::fs::read_to_string(jwtgate_test_support::errors_doc::errors_doc_path()).unwrap();
+    let section = doc.split("### Denial reasons").nth(1).unwrap().split("\n## ").next().unwrap();
+    for reason in REASONS {
+        assert!(section.contains(&format!("| `{reason}` |")), "{reason} in docs/errors.md");
+    }
+    assert_eq!(ClaimsError::ExpectedString.denial_reason(), "claims");
+    assert_eq!(ClaimsError::DefaultRoleMissing.denial_reason(), "role");
+}

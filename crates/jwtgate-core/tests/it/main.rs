@@ -12,6 +12,7 @@
 mod appendix_a;
 mod attacks;
 mod cache;
+mod explain;
 mod extraction;
 mod key_sets;
 mod matrix;

@@ -380,3 +380,70 @@ fn secrets_from_files_stand_beside_their_value_forms() {
     }
     let _ = fs::remove_dir_all(dir);
 }
+
+#[test]
+fn explain_answers_what_the_server_answers_with_exit_codes_0_1_2() {
+    use std::io::Write as _;
+    let secret = hs256_secret();
+    let server = Server::start(&["--jwt-secret", &secret], &[]);
+    let good = crate::support::token();
+    let forged = format!("{good}x");
+    for (token, exit) in [(good.as_str(), 0), (forged.as_str(), 1)] {
+        // The token through stdin, as the docs recommend.
+        let mut child = jwtgate()
+            .args(["explain", "-", "--json", "--jwt-secret", &secret])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(exit));
+        let explained: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let answer = server.get("/v1/auth", &[("Authorization", &format!("Bearer {token}"))]);
+        assert_eq!(explained["verdict"]["status"], answer.status);
+        let mut answered = answer.json();
+        let mut given = explained["verdict"]["body"].clone();
+        // `Expires` is computed from the token: the same in both.
+        assert_eq!(given.get("Expires"), answered.get("Expires"));
+        given.as_object_mut().map(|body| body.remove("Expires"));
+        answered.as_object_mut().map(|body| body.remove("Expires"));
+        assert_eq!(given, answered);
+        let steps = explained["steps"].as_array().unwrap();
+        assert_eq!(steps.last().unwrap()["step"], "verdict");
+    }
+
+    // Text, never coloured off a terminal; the verdict line first.
+    let text = run(&["explain", &forged, "--jwt-secret", &secret], &[]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.starts_with("401 invalid-jwt: Could not verify JWT: JWSError JWSInvalidSignature\n"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'));
+    assert!(
+        text.contains("  signature         FAILED  no key tried verified the signature\n"),
+        "{text}"
+    );
+
+    // Usage and configuration errors exit 2, with one line.
+    for (args, mention) in [
+        (vec!["explain", "--jwt-secret", &secret, "--at", "yesterday", "x"], "--at"),
+        (vec!["explain", "--jwt-secret", &secret], "nothing to explain"),
+        (
+            vec!["explain", "x", "--jwt-secret", r#"{"type": "HS256", "key": "short"}"#],
+            "jwt_secret.key",
+        ),
+        (vec!["explain", "--no-such-flag"], "--no-such-flag"),
+    ] {
+        let output = run(&args, &[]);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.starts_with("jwtgate: ")
+                && stderr.lines().count() == 1
+                && stderr.contains(mention),
+            "{stderr}"
+        );
+    }
+}

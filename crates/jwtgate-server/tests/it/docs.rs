@@ -53,8 +53,10 @@ fn help(args: &[&str]) -> String {
 
 #[test]
 fn every_flag_of_every_help_is_documented_and_no_other() {
-    let helps: Vec<String> =
-        [&[][..], &["serve"], &["config"], &["config", "check"]].iter().map(|a| help(a)).collect();
+    let helps: Vec<String> = [&[][..], &["serve"], &["config"], &["config", "check"], &["explain"]]
+        .iter()
+        .map(|a| help(a))
+        .collect();
     let document = server_md();
     let documented_flags = flags_in(&document);
     let mut binary_flags = BTreeSet::new();
@@ -82,7 +84,7 @@ fn every_flag_of_every_help_is_documented_and_no_other() {
     );
     assert!(unknown.is_empty(), "flags docs/server.md names but the binary lacks: {unknown:?}");
     // The subcommands too.
-    for subcommand in ["jwtgate serve", "jwtgate config check"] {
+    for subcommand in ["jwtgate serve", "jwtgate config check", "jwtgate explain"] {
         assert!(document.contains(subcommand), "docs/server.md lacks {subcommand}");
     }
 }

@@ -220,17 +220,25 @@ fn health_readiness_metrics_and_not_found() {
     server.get("/v1/auth", &[("Authorization", &bearer(&token()))]);
     server.get("/v1/auth", &[("Authorization", &bearer(&token()))]);
     server.get("/v1/auth", &[]);
+    let forged = format!("{}x", token());
+    server.get("/v1/auth", &[("Authorization", &bearer(&forged))]);
+    server.get("/v1/auth", &[("Authorization", "Basic abc")]);
     let metrics = server.get("/metrics", &[]);
     assert_eq!(metrics.status, 200);
     assert!(metrics.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
     for expected in [
         "# TYPE jwtgate_verifications_total counter",
         r#"jwtgate_verifications_total{code="",outcome="success"} 2"#,
-        r#"jwtgate_verifications_total{code="invalid-headers",outcome="failure"} 1"#,
+        r#"jwtgate_verifications_total{code="invalid-headers",outcome="failure"} 2"#,
+        r#"jwtgate_verifications_total{code="invalid-jwt",outcome="failure"} 1"#,
+        "# TYPE jwtgate_denials_total counter",
+        r#"jwtgate_denials_total{code="invalid-headers",reason="no_credentials"} 1"#,
+        r#"jwtgate_denials_total{code="invalid-headers",reason="malformed"} 1"#,
+        r#"jwtgate_denials_total{code="invalid-jwt",reason="bad_signature"} 1"#,
         "# TYPE jwtgate_verification_duration_seconds histogram",
-        "jwtgate_verification_duration_seconds_count 3",
+        "jwtgate_verification_duration_seconds_count 5",
         "jwtgate_token_cache_hits_total 1",
-        "jwtgate_token_cache_misses_total 1",
+        "jwtgate_token_cache_misses_total 2",
     ] {
         assert!(metrics.body.contains(expected), "missing {expected:?} in\n{}", metrics.body);
     }

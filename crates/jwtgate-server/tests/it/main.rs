@@ -12,6 +12,7 @@ mod body_mode;
 mod cli;
 mod docs;
 mod endpoints;
+mod explain;
 mod hardening;
 mod https;
 mod jwks;

@@ -14,7 +14,7 @@ use jwtgate_test_support::keys::TestKey;
 use serde_json::{Value, json};
 
 /// Every variable the binary reads, removed so the developer's environment cannot leak in.
-const VARIABLES: [&str; 24] = [
+const VARIABLES: [&str; 25] = [
     "HASURA_GRAPHQL_JWT_SECRET",
     "HASURA_GRAPHQL_JWT_SECRETS",
     "HASURA_GRAPHQL_ADMIN_SECRET",
@@ -30,6 +30,7 @@ const VARIABLES: [&str; 24] = [
     "HASURA_GRAPHQL_JWT_SECRET_FILE",
     "HASURA_GRAPHQL_JWT_SECRETS_FILE",
     "HASURA_GRAPHQL_ADMIN_SECRET_FILE",
+    "JWTGATE_EXPLAIN",
     "http_proxy",
     "HTTP_PROXY",
     "https_proxy",
