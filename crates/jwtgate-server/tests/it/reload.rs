@@ -11,13 +11,12 @@ use std::thread;
 use std::time::Duration;
 
 use jwtgate_test_support::corpus::sign;
-use jwtgate_test_support::http::try_send_raw;
 use jwtgate_test_support::keys::{TestKey, jwks};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Server, claims, runtime};
+use crate::support::{Server, claims, runtime, try_send_raw};
 
 const OLD_KEY: &str = "the-old-hs256-secret-of-32-bytes";
 const NEW_KEY: &str = "the-new-hs256-secret-of-32-bytes";
