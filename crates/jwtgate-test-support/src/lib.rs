@@ -19,6 +19,36 @@ pub mod keys;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// Every environment variable the `jwtgate` binary reads: a test that starts the binary removes
+/// them, so the developer's environment cannot leak in.
+pub const BINARY_VARIABLES: [&str; 25] = [
+    "HASURA_GRAPHQL_JWT_SECRET",
+    "HASURA_GRAPHQL_JWT_SECRETS",
+    "HASURA_GRAPHQL_ADMIN_SECRET",
+    "HASURA_GRAPHQL_UNAUTHORIZED_ROLE",
+    "HASURA_GRAPHQL_JWT_SECRET_FILE",
+    "HASURA_GRAPHQL_JWT_SECRETS_FILE",
+    "HASURA_GRAPHQL_ADMIN_SECRET_FILE",
+    "HASURA_GRAPHQL_ACCESS_KEY",
+    "JWTGATE_HOST",
+    "JWTGATE_PORT",
+    "JWTGATE_JWKS_REQUIRED",
+    "JWTGATE_TOKEN_CACHE_SIZE",
+    "JWTGATE_LOG_FORMAT",
+    "JWTGATE_MAX_CONNECTIONS",
+    "JWTGATE_EXPLAIN",
+    "RUST_LOG",
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "REQUEST_METHOD",
+];
+
 /// The workspace's `fixtures/` folder.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")

@@ -44,6 +44,15 @@ impl Respond for Script {
     }
 }
 
+/// A scripted answer's status (200 when absent) and `Cache-Control`.
+fn scripted(status: Option<u16>, cache_control: Option<&str>) -> ResponseTemplate {
+    let template = ResponseTemplate::new(status.unwrap_or(200));
+    match cache_control {
+        Some(value) => template.insert_header("cache-control", value),
+        None => template,
+    }
+}
+
 impl Provider {
     /// The key set at `/jwks` (any path but the discovery document's answers it) and, when the
     /// case has one, the discovery document of issuer `/idp`.
@@ -52,10 +61,7 @@ impl Provider {
             .responses
             .iter()
             .map(|response| {
-                let mut template = ResponseTemplate::new(response.status.unwrap_or(200));
-                if let Some(cache_control) = &response.cache_control {
-                    template = template.insert_header("cache-control", cache_control.as_str());
-                }
+                let mut template = scripted(response.status, response.cache_control.as_deref());
                 if let Some(expires) = response.expires_at(now) {
                     template = template.insert_header("expires", expires.as_str());
                 }
@@ -78,11 +84,8 @@ impl Provider {
                 .responses
                 .iter()
                 .map(|response| {
-                    let mut template = ResponseTemplate::new(response.status.unwrap_or(200));
-                    if let Some(cache_control) = &response.cache_control {
-                        template = template.insert_header("cache-control", cache_control.as_str());
-                    }
-                    template.set_body_string(expand(&response.body(), &[], &jwks_url))
+                    scripted(response.status, response.cache_control.as_deref())
+                        .set_body_string(expand(&response.body(), &[], &jwks_url))
                 })
                 .collect();
             with_required(Mock::given(wiremock::matchers::path(DISCOVERY_DOCUMENT_PATH)))
@@ -433,22 +436,7 @@ pub(crate) async fn server(case: &Case, explain: bool) -> Result<(Run, u64), Str
     if explain {
         command.arg("--explain");
     }
-    for variable in [
-        "HASURA_GRAPHQL_JWT_SECRET",
-        "HASURA_GRAPHQL_JWT_SECRETS",
-        "HASURA_GRAPHQL_ADMIN_SECRET",
-        "HASURA_GRAPHQL_UNAUTHORIZED_ROLE",
-        "HASURA_GRAPHQL_JWT_SECRET_FILE",
-        "HASURA_GRAPHQL_JWT_SECRETS_FILE",
-        "HASURA_GRAPHQL_ADMIN_SECRET_FILE",
-        "RUST_LOG",
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ] {
+    for variable in jwtgate_test_support::BINARY_VARIABLES {
         command.env_remove(variable);
     }
     let mut child = command

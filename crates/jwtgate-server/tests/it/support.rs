@@ -13,35 +13,6 @@ pub(crate) use jwtgate_test_support::http::{HttpResponse, send, send_raw, try_se
 use jwtgate_test_support::keys::TestKey;
 use serde_json::{Value, json};
 
-/// Every variable the binary reads, removed so the developer's environment cannot leak in.
-const VARIABLES: [&str; 25] = [
-    "HASURA_GRAPHQL_JWT_SECRET",
-    "HASURA_GRAPHQL_JWT_SECRETS",
-    "HASURA_GRAPHQL_ADMIN_SECRET",
-    "HASURA_GRAPHQL_UNAUTHORIZED_ROLE",
-    "JWTGATE_HOST",
-    "JWTGATE_PORT",
-    "JWTGATE_JWKS_REQUIRED",
-    "JWTGATE_TOKEN_CACHE_SIZE",
-    "JWTGATE_LOG_FORMAT",
-    "JWTGATE_MAX_CONNECTIONS",
-    "RUST_LOG",
-    "HASURA_GRAPHQL_ACCESS_KEY",
-    "HASURA_GRAPHQL_JWT_SECRET_FILE",
-    "HASURA_GRAPHQL_JWT_SECRETS_FILE",
-    "HASURA_GRAPHQL_ADMIN_SECRET_FILE",
-    "JWTGATE_EXPLAIN",
-    "http_proxy",
-    "HTTP_PROXY",
-    "https_proxy",
-    "HTTPS_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-    "REQUEST_METHOD",
-];
-
 pub(crate) const SECRET: &str = "a-32-byte-secret-for-jwtgate-srv";
 
 pub(crate) fn hs256_secret() -> String {
@@ -56,7 +27,7 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
 /// The `jwtgate` command with a clean environment.
 pub(crate) fn jwtgate() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_jwtgate"));
-    for variable in VARIABLES {
+    for variable in jwtgate_test_support::BINARY_VARIABLES {
         command.env_remove(variable);
     }
     command
