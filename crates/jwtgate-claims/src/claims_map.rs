@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use jwtgate_config::json_type;
-use jwtgate_config::{ClaimValue, ClaimsMap};
+use jwtgate_config::{ClaimValue, ClaimsMap, JsonPath, PathStep};
 
 use crate::session::{self, ClaimJson, HasuraClaims};
 use crate::{ClaimsError, ClaimsSet, Session};
@@ -14,8 +14,11 @@ pub(crate) fn resolve(
     map: &ClaimsMap,
     role_header: Option<&str>,
 ) -> Result<Session, ClaimsError> {
-    let whole = claims.to_value();
-    let find = |path: &jwtgate_config::JsonPath| path.select(&whole);
+    // Only the members the paths start from are parsed (per request, the rest of the payload
+    // stays raw text); a path starting elsewhere (`$`, an index) needs them all.
+    let needed = first_members(map);
+    let whole = claims.to_value_of(needed.as_deref());
+    let find = |path: &JsonPath| path.select(&whole);
 
     let allowed_roles = match &map.allowed_roles {
         ClaimValue::Literal(roles) => roles.clone(),
@@ -49,4 +52,31 @@ pub(crate) fn resolve(
         variables.push((Cow::Borrowed(name.as_str()), value));
     }
     session::finish(HasuraClaims { allowed_roles, default_role, variables }, role_header)
+}
+
+/// The top-level members the map's paths start from, or `None` when some path starts elsewhere.
+fn first_members(map: &ClaimsMap) -> Option<Vec<&str>> {
+    let paths = [path_of(&map.allowed_roles), path_of(&map.default_role)]
+        .into_iter()
+        .chain(map.session_variables.iter().map(|(_, value)| path_of(value)))
+        .flatten();
+    let mut names: Vec<&str> = Vec::new();
+    for path in paths {
+        match path.steps().first() {
+            Some(PathStep::Key(name)) => {
+                if !names.contains(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(names)
+}
+
+fn path_of<T>(value: &ClaimValue<T>) -> Option<&JsonPath> {
+    match value {
+        ClaimValue::Path { path, .. } => Some(path),
+        ClaimValue::Literal(_) => None,
+    }
 }

@@ -62,7 +62,14 @@ impl<'a> ClaimsSet<'a> {
     /// claims included, and a one-element `aud` array rendered as a plain string
     /// (docs/compatibility.md 4.3.4).
     pub fn to_value(&self) -> Value {
-        let mut value = to_object(self.members());
+        self.to_value_of(None)
+    }
+
+    /// [`Self::to_value`] with only the members `names` lists (all of them for `None`): what a
+    /// set of paths starting with those names can reach, without parsing the rest.
+    pub fn to_value_of(&self, names: Option<&[&str]>) -> Value {
+        let wanted = |name: &str| names.is_none_or(|names| names.contains(&name));
+        let mut value = to_object(self.members().filter(|(name, _)| wanted(name)));
         if let Some(aud) = value.get_mut("aud")
             && let Value::Array(items) = aud
             && items.len() == 1
