@@ -6,15 +6,11 @@ use std::time::Duration;
 
 use jwtgate_config::{JwtSecret, KeySource};
 use jwtgate_core::{Authenticator, AuthenticatorConfig};
-use jwtgate_jwks::{FetchSettings, Fetchers, JwksOptions, KeySet as _};
+use jwtgate_jwks::{Fetchers, JwksOptions, KeySet as _};
 use jwtgate_server::{App, Configuration};
 
 use crate::sources::{SecretsInput, Source};
 
-/// How long building a configuration waits for the first fetch of each new key set (the fetch
-/// timeout, plus a little for the task to report).
-const FIRST_FETCH_WAIT: Duration =
-    FetchSettings::DEFAULT_TIMEOUT.saturating_add(Duration::from_secs(1));
 /// How often the files settings are read from are checked for a change (the contract allows
 /// 5 s).
 const FILE_POLL: Duration = Duration::from_secs(1);
@@ -64,13 +60,13 @@ impl Settings {
             };
             format!("{prefix}.{name}")
         };
+        let options = JwksOptions::default();
         let fetchers = self
             .fetchers
-            .restart(secrets, &JwksOptions::default())
+            .restart(secrets, &options)
             .map_err(|error| format!("{}: {error}", field(error.secret)))?;
-        for (index, handle) in fetchers.iter().filter(|(_, handle)| !self.fetchers.contains(handle))
-        {
-            let _ = tokio::time::timeout(FIRST_FETCH_WAIT, handle.wait_for_attempts(1)).await;
+        let wait = options.first_fetch_wait();
+        for (index, handle) in fetchers.first_fetches(&self.fetchers, wait).await {
             if self.jwks_required && handle.current().is_empty() {
                 let reason = handle
                     .status()

@@ -112,6 +112,11 @@ impl Builder {
         Ok(HasuraAuthLayer::with_current(current).on_denial(on_denial))
     }
 
+    /// How long a reload waits for the first fetch of each new key set.
+    pub(crate) fn first_fetch_wait(&self) -> std::time::Duration {
+        self.jwks.first_fetch_wait()
+    }
+
     /// The configuration these settings describe, keeping the fetchers of `previous` that
     /// serve a key set configured alike.
     pub(crate) fn configuration(self, previous: &Fetchers) -> Result<Current, BuildError> {

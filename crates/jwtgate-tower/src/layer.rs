@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 
@@ -15,7 +15,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::{Either, Full};
 use jwtgate_core::{AuthError, Authenticated, Authenticator, KEY_REFETCH_WAIT};
-use jwtgate_jwks::{FetchSettings, Fetchers, JwksHandle};
+use jwtgate_jwks::{Fetchers, JwksHandle};
 
 /// What the layer does with a request it cannot authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,11 +92,9 @@ impl HasuraAuthLayer {
     /// or time out) before the switch. `on_denial` stays as it is.
     pub async fn reload(&self, builder: crate::Builder) -> Result<(), crate::BuildError> {
         let previous = self.current();
+        let wait = builder.first_fetch_wait();
         let next = builder.configuration(&previous.fetchers)?;
-        for handle in next.key_sets.iter().filter(|handle| !previous.fetchers.contains(handle)) {
-            let wait = FetchSettings::DEFAULT_TIMEOUT.saturating_add(Duration::from_secs(1));
-            let _ = tokio::time::timeout(wait, handle.wait_for_attempts(1)).await;
-        }
+        next.fetchers.first_fetches(&previous.fetchers, wait).await;
         self.shared.current.store(Arc::new(next));
         Ok(())
     }

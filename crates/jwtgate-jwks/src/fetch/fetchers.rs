@@ -2,6 +2,7 @@
 //! restarts on a new configuration keeping the fetchers that serve it unchanged.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jwtgate_config::{JwkUrl, JwtSecret, KeySource, SecretString};
 
@@ -109,6 +110,25 @@ impl Fetchers {
     /// Each fetcher with the index of the first secret naming its URL.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &JwksHandle)> {
         self.started.iter().map(|started| (started.secret, &started.handle))
+    }
+
+    /// Waits until each of these fetchers that `previous` does not hold has completed its
+    /// first fetch (successful or not), or until `limit` has passed: they fetch at once, so the
+    /// wait is that of the slowest. Returns those new fetchers with their secret's index.
+    pub async fn first_fetches(
+        &self,
+        previous: &Fetchers,
+        limit: Duration,
+    ) -> Vec<(usize, &JwksHandle)> {
+        let new: Vec<(usize, &JwksHandle)> =
+            self.iter().filter(|(_, handle)| !previous.contains(handle)).collect();
+        let _ = tokio::time::timeout(limit, async {
+            for (_, handle) in &new {
+                handle.wait_for_attempts(1).await;
+            }
+        })
+        .await;
+        new
     }
 
     /// Whether `handle` is one of these fetchers (not merely one of the same URL).

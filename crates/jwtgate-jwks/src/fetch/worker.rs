@@ -39,6 +39,12 @@ pub struct JwksOptions {
 impl JwksOptions {
     /// The default least time between two refetches started by unknown `kid`s: 30 s (D6).
     pub const DEFAULT_KID_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+
+    /// How long to wait for a new fetcher's first fetch: the fetch timeout, and a second for
+    /// the task to report.
+    pub fn first_fetch_wait(&self) -> Duration {
+        self.fetch.timeout.saturating_add(Duration::from_secs(1))
+    }
 }
 
 impl Default for JwksOptions {
