@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 
-use jwtgate_config::json_type;
 use jwtgate_config::{ClaimValue, ClaimsMap, JsonPath, PathStep};
 
 use crate::session::{self, ClaimJson, HasuraClaims};
@@ -21,20 +20,23 @@ pub(crate) fn resolve(
     let find = |path: &JsonPath| path.select(&whole);
 
     let allowed_roles = match &map.allowed_roles {
-        ClaimValue::Literal(roles) => roles.clone(),
+        ClaimValue::Literal(roles) => roles.iter().map(|role| Cow::Borrowed(role.as_str())).collect(),
         ClaimValue::Path { path, default } => match find(path) {
-            Some(found) => json_type::role_list(found)
-                .map_err(|(_, error)| ClaimsError::AllowedRolesInvalid(error))?,
-            None => default.clone().ok_or(ClaimsError::AllowedRolesMissing)?,
+            Some(found) => ClaimJson::Value(found).role_list()?,
+            None => default
+                .as_ref()
+                .map(|roles| roles.iter().map(|role| Cow::Borrowed(role.as_str())).collect())
+                .ok_or(ClaimsError::AllowedRolesMissing)?,
         },
     };
     let default_role = match &map.default_role {
-        ClaimValue::Literal(role) => role.clone(),
+        ClaimValue::Literal(role) => Cow::Borrowed(role.as_str()),
         ClaimValue::Path { path, default } => match find(path) {
-            Some(found) => json_type::role(found).map(str::to_owned).map_err(|error| {
-                ClaimsError::DefaultRoleInvalid { hint: "should be a role", error }
+            Some(found) => ClaimJson::Value(found).role(|error| ClaimsError::DefaultRoleInvalid {
+                hint: "should be a role",
+                error,
             })?,
-            None => default.clone().ok_or(ClaimsError::DefaultRoleMissing)?,
+            None => default.as_deref().map(Cow::Borrowed).ok_or(ClaimsError::DefaultRoleMissing)?,
         },
     };
     let mut variables = Vec::with_capacity(map.session_variables.len());

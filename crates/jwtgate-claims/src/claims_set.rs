@@ -43,6 +43,20 @@ impl<'a> ClaimsSet<'a> {
         self.members.iter().rev().find(|(key, _)| key == name).map(|&(_, value)| value)
     }
 
+    /// The registered claims' values in [`REGISTERED_CLAIMS`] order, read in one pass (of
+    /// repeated names the last counts, as in [`Self::get`]).
+    pub fn registered(&self) -> [Option<&'a RawValue>; 7] {
+        let mut found = [None; 7];
+        for (name, value) in &self.members {
+            if let Some(at) = REGISTERED_CLAIMS.iter().position(|claim| claim == name)
+                && let Some(slot) = found.get_mut(at)
+            {
+                *slot = Some(*value);
+            }
+        }
+        found
+    }
+
     /// Every member in document order, repeats included.
     pub fn members(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
         self.members.iter().map(|(key, value)| (key.as_ref(), *value))

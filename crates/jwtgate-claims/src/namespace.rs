@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use jwtgate_config::json_type::{self, ShapeError};
+use jwtgate_config::json_type::ShapeError;
 use jwtgate_config::{ClaimsFormat, JsonPath, Namespace};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -122,11 +122,13 @@ fn hasura_claims<'c>(
         if !is_session_variable {
             continue;
         }
-        let name = if name.chars().any(char::is_uppercase) {
-            Cow::Owned(name.to_lowercase())
+        // Names are ASCII in practice: checked byte-wise, and lower-cased by Unicode otherwise.
+        let upper = if name.is_ascii() {
+            name.bytes().any(|byte| byte.is_ascii_uppercase())
         } else {
-            Cow::Borrowed(name)
+            name.chars().any(char::is_uppercase)
         };
+        let name = if upper { Cow::Owned(name.to_lowercase()) } else { Cow::Borrowed(name) };
         variables.retain(|(existing, _)| *existing != name);
         variables.push((name, value));
     }
@@ -136,13 +138,12 @@ fn hasura_claims<'c>(
     };
     let allowed = take(&mut variables, ALLOWED_ROLES);
     let default = take(&mut variables, DEFAULT_ROLE);
-    let allowed_roles =
-        json_type::role_list(&allowed.ok_or(ClaimsError::AllowedRolesMissing)?.to_value())
-            .map_err(|(_, error)| ClaimsError::AllowedRolesInvalid(error))?;
-    let default_role = default.ok_or(ClaimsError::DefaultRoleMissing)?.to_value();
-    let default_role =
-        json_type::role(&default_role).map(str::to_owned).map_err(|error: ShapeError| {
-            ClaimsError::DefaultRoleInvalid { hint: "should be a single role name", error }
-        })?;
+    let allowed_roles = allowed.ok_or(ClaimsError::AllowedRolesMissing)?.role_list()?;
+    let default_role = default.ok_or(ClaimsError::DefaultRoleMissing)?.role(
+        |error: ShapeError| ClaimsError::DefaultRoleInvalid {
+            hint: "should be a single role name",
+            error,
+        },
+    )?;
     Ok(HasuraClaims { allowed_roles, default_role, variables })
 }

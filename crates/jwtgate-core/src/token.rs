@@ -207,8 +207,9 @@ pub(crate) fn registered<'p>(claims: &ClaimsSet<'p>) -> Result<Registered<'p>, J
             error: ShapeError::WrongType { parser, expected, found: json_type(raw) },
         })
     };
-    let string_or_uri = |claim: &'static str| -> Result<Option<Cow<'p, str>>, JwtError> {
-        let Some(raw) = claims.get(claim) else { return Ok(None) };
+    let [iss, sub, aud, exp, nbf, iat, jti] = claims.registered();
+    let string_or_uri = |claim: &'static str, raw: Option<&'p RawValue>| {
+        let Some(raw) = raw else { return Ok(None) };
         match serde_json::from_str::<Option<Text<'p>>>(raw.get()) {
             Ok(Some(Text(text))) if !is_string_or_uri(&text) => {
                 Err(JwtError::ClaimsSetDecode(ClaimsSetError::NotStringOrUri { claim }))
@@ -217,20 +218,20 @@ pub(crate) fn registered<'p>(claims: &ClaimsSet<'p>) -> Result<Registered<'p>, J
             Err(_) => Err(wrong_type(claim, "StringOrURI", JsonType::String, raw)),
         }
     };
-    let number = |claim: &'static str| -> Result<Option<f64>, JwtError> {
-        claims.get(claim).map_or(Ok(None), |raw| {
+    let number = |claim: &'static str, raw: Option<&RawValue>| -> Result<Option<f64>, JwtError> {
+        raw.map_or(Ok(None), |raw| {
             serde_json::from_str::<Option<f64>>(raw.get())
                 .map_err(|_| wrong_type(claim, "NumericDate", JsonType::Number, raw))
         })
     };
-    let iss = string_or_uri("iss")?;
-    string_or_uri("sub")?;
-    let aud = match claims.get("aud") {
+    let iss = string_or_uri("iss", iss)?;
+    string_or_uri("sub", sub)?;
+    let aud = match aud {
         None => None,
         Some(raw) => audience(raw)?,
     };
-    let (exp, nbf, iat) = (number("exp")?, number("nbf")?, number("iat")?);
-    if let Some(raw) = claims.get("jti") {
+    let (exp, nbf, iat) = (number("exp", exp)?, number("nbf", nbf)?, number("iat", iat)?);
+    if let Some(raw) = jti {
         serde_json::from_str::<Option<Text<'p>>>(raw.get())
             .map_err(|_| wrong_type("jti", "Text", JsonType::String, raw))?;
     }
