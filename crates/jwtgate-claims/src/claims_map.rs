@@ -20,7 +20,9 @@ pub(crate) fn resolve(
     let find = |path: &JsonPath| path.select(&whole);
 
     let allowed_roles = match &map.allowed_roles {
-        ClaimValue::Literal(roles) => roles.iter().map(|role| Cow::Borrowed(role.as_str())).collect(),
+        ClaimValue::Literal(roles) => {
+            roles.iter().map(|role| Cow::Borrowed(role.as_str())).collect()
+        }
         ClaimValue::Path { path, default } => match find(path) {
             Some(found) => ClaimJson::Value(found).role_list()?,
             None => default
@@ -32,9 +34,8 @@ pub(crate) fn resolve(
     let default_role = match &map.default_role {
         ClaimValue::Literal(role) => Cow::Borrowed(role.as_str()),
         ClaimValue::Path { path, default } => match find(path) {
-            Some(found) => ClaimJson::Value(found).role(|error| ClaimsError::DefaultRoleInvalid {
-                hint: "should be a role",
-                error,
+            Some(found) => ClaimJson::Value(found).role(|error| {
+                ClaimsError::DefaultRoleInvalid { hint: "should be a role", error }
             })?,
             None => default.as_deref().map(Cow::Borrowed).ok_or(ClaimsError::DefaultRoleMissing)?,
         },

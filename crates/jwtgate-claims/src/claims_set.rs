@@ -94,6 +94,22 @@ impl<'a> ClaimsSet<'a> {
     }
 }
 
+/// A raw JSON string's text, borrowed when it has no escapes; `None` when `raw` is not a
+/// string. The text was validated while parsing, so an unescaped one needs no second reading.
+pub fn raw_text(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let text = raw.get();
+    if let Some(inner) = text.strip_prefix('"').and_then(|text| text.strip_suffix('"'))
+        && !inner.as_bytes().contains(&b'\\')
+    {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<BorrowedText<'_>>(text).ok().map(|BorrowedText(text)| text)
+}
+
+/// A JSON string, borrowed unless it has escapes.
+#[derive(serde::Deserialize)]
+struct BorrowedText<'a>(#[serde(borrow)] Cow<'a, str>);
+
 /// Why a payload is not a JWT claims set; `Display` is the text inside Hasura's
 /// `JWTClaimsSetDecodeError "..."` (aeson's words, docs/compatibility.md Appendix A).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

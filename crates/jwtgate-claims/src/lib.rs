@@ -8,7 +8,7 @@ mod session;
 
 use jwtgate_config::ClaimsSource;
 
-pub use claims_set::{ClaimsSet, ClaimsSetError, REGISTERED_CLAIMS};
+pub use claims_set::{ClaimsSet, ClaimsSetError, REGISTERED_CLAIMS, raw_text};
 pub use error::ClaimsError;
 pub use session::{ROLE_VARIABLE, Session};
 

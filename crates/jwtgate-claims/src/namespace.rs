@@ -139,11 +139,9 @@ fn hasura_claims<'c>(
     let allowed = take(&mut variables, ALLOWED_ROLES);
     let default = take(&mut variables, DEFAULT_ROLE);
     let allowed_roles = allowed.ok_or(ClaimsError::AllowedRolesMissing)?.role_list()?;
-    let default_role = default.ok_or(ClaimsError::DefaultRoleMissing)?.role(
-        |error: ShapeError| ClaimsError::DefaultRoleInvalid {
-            hint: "should be a single role name",
-            error,
-        },
-    )?;
+    let default_role =
+        default.ok_or(ClaimsError::DefaultRoleMissing)?.role(|error: ShapeError| {
+            ClaimsError::DefaultRoleInvalid { hint: "should be a single role name", error }
+        })?;
     Ok(HasuraClaims { allowed_roles, default_role, variables })
 }

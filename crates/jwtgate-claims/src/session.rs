@@ -68,7 +68,9 @@ impl Session {
         builder.entries.reverse();
         builder.sort();
         let text = &builder.text;
-        builder.entries.dedup_by(|(later, _), (earlier, _)| text.get(later.clone()) == text.get(earlier.clone()));
+        builder.entries.dedup_by(|(later, _), (earlier, _)| {
+            text.get(later.clone()) == text.get(earlier.clone())
+        });
         builder.push(ROLE_VARIABLE, role);
         builder.finish()
     }
@@ -156,9 +158,7 @@ impl<'c> ClaimJson<'c> {
     fn as_text(self) -> Result<Cow<'c, str>, ClaimsError> {
         let not_a_string = || ClaimsError::NotAString { found: self.json_type() };
         match self {
-            Self::Raw(raw) => serde_json::from_str::<Text<'c>>(raw.get())
-                .map(|Text(text)| text)
-                .map_err(|_| not_a_string()),
+            Self::Raw(raw) => crate::raw_text(raw).ok_or_else(not_a_string),
             Self::Value(Value::String(text)) => Ok(Cow::Borrowed(text)),
             Self::Value(_) => Err(not_a_string()),
             Self::Literal(text) => Ok(Cow::Borrowed(text)),

@@ -7,36 +7,80 @@
 /// (docs/compatibility.md 3.6.4).
 /// This applies to the configured `issuer` and `audience` and to a token's `iss`, `sub` and `aud`.
 pub fn is_string_or_uri(value: &str) -> bool {
-    !value.contains(':') || plainly_a_uri(value) || fluent_uri::Uri::parse(value).is_ok()
+    !value.as_bytes().contains(&b':')
+        || plainly_a_uri(value)
+        || fluent_uri::Uri::parse(value).is_ok()
+}
+
+/// Byte classes of RFC 3986, one table lookup per byte.
+const PLAIN: u8 = 1; // unreserved and sub-delims
+const SCHEME: u8 = 2; // ALPHA / DIGIT / "+" / "-" / "."
+const PATH: u8 = 4; // plain, ":", "@", "/"
+const USERINFO: u8 = 8; // plain, ":"
+
+static CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        #[expect(clippy::cast_possible_truncation, reason = "byte < 256")]
+        let b = byte as u8;
+        let mut class = 0;
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            class |= PLAIN;
+        }
+        if matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=')
+        {
+            class |= PLAIN;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.') {
+            class |= SCHEME;
+        }
+        if class & PLAIN != 0 || matches!(b, b':' | b'@' | b'/') {
+            class |= PATH;
+        }
+        if class & PLAIN != 0 || b == b':' {
+            class |= USERINFO;
+        }
+        table[byte] = class;
+        byte += 1;
+    }
+    table
+};
+
+fn all_in(part: &[u8], class: u8) -> bool {
+    part.iter().all(|&byte| CLASSES[usize::from(byte)] & class != 0)
 }
 
 /// A quick yes for the URIs tokens carry (`https://host[:port]/path`, `urn:a:b`): a scheme, then
 /// only characters that need no context (no `%`, `?`, `#`, `[`), an authority of at most one
 /// `@` and an all-digit port. `false` means "ask the full parser", never "invalid".
 fn plainly_a_uri(value: &str) -> bool {
-    let Some((scheme, rest)) = value.split_once(':') else { return false };
-    let mut scheme_bytes = scheme.bytes();
-    let scheme_ok = scheme_bytes.next().is_some_and(|first| first.is_ascii_alphabetic())
-        && scheme_bytes.all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte));
-    if !scheme_ok {
+    let value = value.as_bytes();
+    let Some(colon) = memchr::memchr(b':', value) else { return false };
+    let (scheme, rest) =
+        (value.get(..colon).unwrap_or_default(), value.get(colon + 1..).unwrap_or_default());
+    if !scheme.first().is_some_and(u8::is_ascii_alphabetic) || !all_in(scheme, SCHEME) {
         return false;
     }
-    // unreserved and sub-delims: allowed everywhere below.
-    let plain = |byte: u8| byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&byte);
-    let path_ok = |path: &str| path.bytes().all(|byte| plain(byte) || b":@/".contains(&byte));
-    let Some(after_slashes) = rest.strip_prefix("//") else { return path_ok(rest) };
-    let (authority, path) = after_slashes
-        .find('/')
-        .map_or((after_slashes, ""), |at| after_slashes.split_at(at));
-    let (userinfo, host_port) = match authority.split_once('@') {
-        Some((userinfo, host_port)) => (userinfo, host_port),
-        None => ("", authority),
+    let Some(after_slashes) = rest.strip_prefix(b"//") else { return all_in(rest, PATH) };
+    let (authority, path) =
+        after_slashes.split_at(memchr::memchr(b'/', after_slashes).unwrap_or(after_slashes.len()));
+    let (userinfo, host_port) = match memchr::memchr(b'@', authority) {
+        Some(at) => {
+            (authority.get(..at).unwrap_or_default(), authority.get(at + 1..).unwrap_or_default())
+        }
+        None => (&[][..], authority),
     };
-    let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
-    userinfo.bytes().all(|byte| plain(byte) || byte == b':')
-        && host.bytes().all(plain)
-        && port.bytes().all(|byte| byte.is_ascii_digit())
-        && path_ok(path)
+    let (host, port) = match memchr::memchr(b':', host_port) {
+        Some(at) => {
+            (host_port.get(..at).unwrap_or_default(), host_port.get(at + 1..).unwrap_or_default())
+        }
+        None => (host_port, &[][..]),
+    };
+    all_in(userinfo, USERINFO)
+        && all_in(host, PLAIN)
+        && port.iter().all(u8::is_ascii_digit)
+        && all_in(path, PATH)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use jwtgate_claims::{ClaimsSet, ClaimsSetError};
+use jwtgate_claims::{ClaimsSet, ClaimsSetError, raw_text};
 use jwtgate_config::json_type::{JsonType, ShapeError};
 use jwtgate_config::{Algorithm, is_string_or_uri};
 use serde::Deserialize;
@@ -209,18 +209,24 @@ pub(crate) fn registered<'p>(claims: &ClaimsSet<'p>) -> Result<Registered<'p>, J
     };
     let [iss, sub, aud, exp, nbf, iat, jti] = claims.registered();
     let string_or_uri = |claim: &'static str, raw: Option<&'p RawValue>| {
-        let Some(raw) = raw else { return Ok(None) };
-        match serde_json::from_str::<Option<Text<'p>>>(raw.get()) {
-            Ok(Some(Text(text))) if !is_string_or_uri(&text) => {
+        let Some(raw) = raw.filter(|raw| raw.get() != "null") else { return Ok(None) };
+        match raw_text(raw) {
+            Some(text) if !is_string_or_uri(&text) => {
                 Err(JwtError::ClaimsSetDecode(ClaimsSetError::NotStringOrUri { claim }))
             }
-            Ok(value) => Ok(value.map(|Text(text)| text)),
-            Err(_) => Err(wrong_type(claim, "StringOrURI", JsonType::String, raw)),
+            Some(text) => Ok(Some(text)),
+            None => Err(wrong_type(claim, "StringOrURI", JsonType::String, raw)),
         }
     };
     let number = |claim: &'static str, raw: Option<&RawValue>| -> Result<Option<f64>, JwtError> {
         raw.map_or(Ok(None), |raw| {
-            serde_json::from_str::<Option<f64>>(raw.get())
+            // The usual whole seconds read directly: exact as f64 up to 15 digits.
+            let text = raw.get();
+            if (1..=15).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit()) {
+                #[expect(clippy::cast_precision_loss, reason = "at most 15 digits: exact")]
+                return Ok(text.parse::<u64>().ok().map(|seconds| seconds as f64));
+            }
+            serde_json::from_str::<Option<f64>>(text)
                 .map_err(|_| wrong_type(claim, "NumericDate", JsonType::Number, raw))
         })
     };
@@ -231,9 +237,10 @@ pub(crate) fn registered<'p>(claims: &ClaimsSet<'p>) -> Result<Registered<'p>, J
         Some(raw) => audience(raw)?,
     };
     let (exp, nbf, iat) = (number("exp", exp)?, number("nbf", nbf)?, number("iat", iat)?);
-    if let Some(raw) = jti {
-        serde_json::from_str::<Option<Text<'p>>>(raw.get())
-            .map_err(|_| wrong_type("jti", "Text", JsonType::String, raw))?;
+    if let Some(raw) = jti.filter(|raw| raw.get() != "null")
+        && raw_text(raw).is_none()
+    {
+        return Err(wrong_type("jti", "Text", JsonType::String, raw));
     }
     Ok(Registered { iss, aud, exp, nbf, iat })
 }
