@@ -97,7 +97,11 @@ impl<'a> ClaimsSet<'a> {
 /// A raw JSON string's text, borrowed when it has no escapes; `None` when `raw` is not a
 /// string. The text was validated while parsing, so an unescaped one needs no second reading.
 pub fn raw_text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
+    text_of(raw.get())
+}
+
+/// [`raw_text`] of validated JSON text.
+pub(crate) fn text_of(text: &str) -> Option<Cow<'_, str>> {
     if let Some(inner) = text.strip_prefix('"').and_then(|text| text.strip_suffix('"'))
         && !inner.as_bytes().contains(&b'\\')
     {

@@ -5,6 +5,7 @@ mod claims_set;
 mod error;
 mod namespace;
 mod session;
+mod valid_json;
 
 use jwtgate_config::ClaimsSource;
 

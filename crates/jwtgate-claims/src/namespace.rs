@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 use crate::claims_set::Members;
 use crate::session::{self, ClaimJson, HasuraClaims};
+use crate::valid_json;
 use crate::{ClaimsError, ClaimsSet, Session};
 
 const PREFIX: &str = "x-hasura-";
@@ -51,10 +52,11 @@ fn from_raw(
 ) -> Result<Session, ClaimsError> {
     match format {
         ClaimsFormat::Json => {
-            let Ok(Members(members)) = serde_json::from_str(raw.get()) else {
-                return Err(ClaimsError::ExpectedObject);
-            };
-            finish_members(&members, role_header)
+            // Validated with the payload: read by scanning, not parsed again.
+            let members =
+                valid_json::object_members(raw.get()).ok_or(ClaimsError::ExpectedObject)?;
+            let members = members.iter().map(|(name, raw)| (name.as_ref(), ClaimJson::Raw(raw)));
+            session::finish(hasura_claims(members)?, role_header)
         }
         ClaimsFormat::StringifiedJson => {
             let Ok(text) = serde_json::from_str::<String>(raw.get()) else {
@@ -99,14 +101,7 @@ fn from_stringified(
             found: text.to_owned(),
         });
     };
-    finish_members(&members, role_header)
-}
-
-fn finish_members(
-    members: &[(Cow<'_, str>, &RawValue)],
-    role_header: Option<&str>,
-) -> Result<Session, ClaimsError> {
-    let members = members.iter().map(|(name, raw)| (name.as_ref(), ClaimJson::Raw(raw)));
+    let members = members.iter().map(|(name, raw)| (name.as_ref(), ClaimJson::Raw(raw.get())));
     session::finish(hasura_claims(members)?, role_header)
 }
 

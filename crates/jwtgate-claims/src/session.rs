@@ -7,7 +7,6 @@ use std::ops::Range;
 
 use jwtgate_config::json_type::{self, JsonType, ShapeError};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::ClaimsError;
 
@@ -140,7 +139,8 @@ impl Builder {
 /// `claims_map` literal.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum ClaimJson<'c> {
-    Raw(&'c RawValue),
+    /// JSON text from the token, validated when the payload was parsed.
+    Raw(&'c str),
     Value(&'c Value),
     Literal(&'c str),
 }
@@ -148,7 +148,7 @@ pub(crate) enum ClaimJson<'c> {
 impl<'c> ClaimJson<'c> {
     fn json_type(self) -> JsonType {
         match self {
-            Self::Raw(raw) => JsonType::of_json_text(raw.get()),
+            Self::Raw(raw) => JsonType::of_json_text(raw),
             Self::Value(value) => JsonType::of(value),
             Self::Literal(_) => JsonType::String,
         }
@@ -158,7 +158,7 @@ impl<'c> ClaimJson<'c> {
     fn as_text(self) -> Result<Cow<'c, str>, ClaimsError> {
         let not_a_string = || ClaimsError::NotAString { found: self.json_type() };
         match self {
-            Self::Raw(raw) => crate::raw_text(raw).ok_or_else(not_a_string),
+            Self::Raw(raw) => crate::claims_set::text_of(raw).ok_or_else(not_a_string),
             Self::Value(Value::String(text)) => Ok(Cow::Borrowed(text)),
             Self::Value(_) => Err(not_a_string()),
             Self::Literal(text) => Ok(Cow::Borrowed(text)),
@@ -169,7 +169,7 @@ impl<'c> ClaimJson<'c> {
     /// list of non-empty strings, else through the parsed value for aeson's error.
     pub(crate) fn role_list(self) -> Result<Vec<Cow<'c, str>>, ClaimsError> {
         if let Self::Raw(raw) = self
-            && let Ok(roles) = serde_json::from_str::<Vec<Text<'c>>>(raw.get())
+            && let Ok(roles) = serde_json::from_str::<Vec<Text<'c>>>(raw)
             && roles.iter().all(|Text(role)| !role.is_empty())
         {
             return Ok(roles.into_iter().map(|Text(role)| role).collect());
@@ -206,7 +206,7 @@ impl<'c> ClaimJson<'c> {
     pub(crate) fn to_value(self) -> Value {
         match self {
             // The text was validated while the payload was parsed, so it always parses again.
-            Self::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Self::Raw(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
             Self::Value(value) => value.clone(),
             Self::Literal(text) => Value::from(text),
         }
