@@ -1,6 +1,9 @@
 //! `cargo xtask load-bench`: requests per second of `jwtgate serve` (HS256 and RS256 tokens,
 //! cache on and off) next to a bare hyper server answering a fixed body, measured with `wrk`
-//! in alternating rounds so every ratio compares runs made moments apart.
+//! in alternating rounds so every ratio compares runs made moments apart; and each server's CPU
+//! time per request (user plus system, from `/proc/<pid>/stat`), which a busy machine changes
+//! far less than the rates. The medians go to `crates/jwtgate-bench/results/load-bench.tsv`,
+//! which `jwtgate-bench`'s `charts` binary draws.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -84,24 +87,105 @@ fn measure() -> Result<(), String> {
         )?);
     }
 
-    // rates[target][round]
+    let ticks_per_second = clock_ticks_per_second()?;
+    // rates[target][round], and CPU microseconds per request likewise
     let mut rates = vec![Vec::new(); targets.len()];
+    let mut cpu = vec![Vec::new(); targets.len()];
     for round in 1..=ROUNDS {
         for (index, target) in targets.iter().enumerate() {
-            let rate = wrk(target)?;
-            println!("round {round}: {:<26} {rate:>10.0} requests/s", target.name);
-            if let Some(series) = rates.get_mut(index) {
-                series.push(rate);
+            let before = cpu_ticks(target)?;
+            let run = wrk(target)?;
+            let ticks = cpu_ticks(target)?.saturating_sub(before);
+            #[expect(clippy::cast_precision_loss, reason = "tick and request counts are small")]
+            let micros = ticks as f64 / ticks_per_second * 1e6 / run.requests as f64;
+            println!(
+                "round {round}: {:<26} {:>10.0} requests/s {micros:>6.2} µs CPU/request",
+                target.name, run.rate
+            );
+            if let (Some(series), Some(cpu)) = (rates.get_mut(index), cpu.get_mut(index)) {
+                series.push(run.rate);
+                cpu.push(micros);
             }
         }
     }
     let bare = rates.first().cloned().unwrap_or_default();
-    println!("\n| server | median requests/s | median ratio to bare hyper |\n|---|---|---|");
-    for (target, series) in targets.iter().zip(&rates) {
+    let bare_cpu = median(cpu.first().map(Vec::as_slice).unwrap_or_default());
+    let mut table = String::from(
+        "| server | median requests/s | median ratio to bare hyper | CPU µs/request | CPU beyond bare hyper |\n|---|---|---|---|---|\n",
+    );
+    let mut tsv = format!(
+        "# cargo xtask load-bench, {}, {}\nserver\trequests_per_second\tratio_to_bare_hyper\tcpu_us_per_request\n",
+        today(),
+        machine()
+    );
+    for ((target, series), cpu) in targets.iter().zip(&rates).zip(&cpu) {
         let ratios: Vec<f64> = series.iter().zip(&bare).map(|(rate, base)| rate / base).collect();
-        println!("| {} | {:.0} | {:.2}x |", target.name, median(series), median(&ratios));
+        let (rate, ratio, cpu) = (median(series), median(&ratios), median(cpu));
+        table.push_str(&format!(
+            "| {} | {rate:.0} | {ratio:.2}x | {cpu:.2} | {:+.2} |\n",
+            target.name,
+            cpu - bare_cpu
+        ));
+        tsv.push_str(&format!("{}\t{rate:.0}\t{ratio:.3}\t{cpu:.3}\n", target.name));
     }
+    println!("\n{table}");
+    let results = root.join("crates/jwtgate-bench/results");
+    std::fs::create_dir_all(&results)
+        .and_then(|()| std::fs::write(results.join("load-bench.tsv"), tsv))
+        .map_err(|error| format!("writing the results: {error}"))?;
+    println!("written to crates/jwtgate-bench/results/load-bench.tsv");
     Ok(())
+}
+
+/// The kernel's clock ticks per second, the unit of `/proc/<pid>/stat`'s CPU times.
+fn clock_ticks_per_second() -> Result<f64, String> {
+    let output = Command::new("getconf").arg("CLK_TCK").output();
+    output
+        .ok()
+        .and_then(|output| String::from_utf8_lossy(&output.stdout).trim().parse::<f64>().ok())
+        .filter(|ticks| *ticks > 0.0)
+        .ok_or_else(|| "getconf CLK_TCK failed".to_owned())
+}
+
+/// The server's user plus system CPU time so far, in clock ticks (`/proc/<pid>/stat` fields 14
+/// and 15, counted after the command name, which may hold spaces).
+fn cpu_ticks(target: &Target) -> Result<u64, String> {
+    let path = format!("/proc/{}/stat", target.child.id());
+    let stat = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // After the name: field 3 (state) is index 0, so fields 14 and 15 are indices 11 and 12.
+    let field = |index: usize| fields.get(index).and_then(|value| value.parse::<u64>().ok());
+    match (field(11), field(12)) {
+        (Some(user), Some(system)) => Ok(user + system),
+        _ => Err(format!("{path}: no CPU times in {stat:?}")),
+    }
+}
+
+/// Today's date from `date`, for the results file.
+fn today() -> String {
+    Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The CPU model and the number of CPUs, for the results file.
+pub(crate) fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    format!("{model}, {cpus} CPUs")
 }
 
 /// Starts a server and reads its listening line.
@@ -128,8 +212,14 @@ fn start(
     Ok(Target { name, child, url: format!("{url}/v1/auth"), authorization })
 }
 
-/// One `wrk -t2 -c64` run; returns requests per second.
-fn wrk(target: &Target) -> Result<f64, String> {
+/// One `wrk` run's figures.
+struct Run {
+    rate: f64,
+    requests: u64,
+}
+
+/// One `wrk -t2 -c64` run.
+fn wrk(target: &Target) -> Result<Run, String> {
     let mut command = Command::new("wrk");
     command.args(["-t2", "-c64", &format!("-d{SECONDS_PER_RUN}s")]);
     if let Some(authorization) = &target.authorization {
@@ -140,10 +230,18 @@ fn wrk(target: &Target) -> Result<f64, String> {
     if text.contains("Non-2xx") {
         return Err(format!("{}: non-2xx answers under load:\n{text}", target.name));
     }
-    text.lines()
+    let rate = text
+        .lines()
         .find_map(|line| line.strip_prefix("Requests/sec:"))
-        .and_then(|rate| rate.trim().parse().ok())
-        .ok_or_else(|| format!("{}: no Requests/sec in wrk's output:\n{text}", target.name))
+        .and_then(|rate| rate.trim().parse().ok());
+    // "  895006 requests in 12.03s, 425.92MB read"
+    let requests = text.lines().find_map(|line| {
+        line.split_once(" requests in ").and_then(|(count, _)| count.trim().parse::<u64>().ok())
+    });
+    match (rate, requests) {
+        (Some(rate), Some(requests)) if requests > 0 => Ok(Run { rate, requests }),
+        _ => Err(format!("{}: no rate or request count in wrk's output:\n{text}", target.name)),
+    }
 }
 
 fn median(values: &[f64]) -> f64 {

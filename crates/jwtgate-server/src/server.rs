@@ -33,6 +33,9 @@ pub(crate) async fn serve(
         .header_read_timeout(HEAD_TIMEOUT)
         .max_header_size(MAX_HEAD_BYTES)
         .max_buf_size(MAX_HEAD_BYTES + 8192);
+    // The handler lives as long as the process: borrowed for 'static, a request's future holds
+    // it without touching a shared reference count.
+    let app: &'static App = Box::leak(Box::new(app));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -53,9 +56,7 @@ pub(crate) async fn serve(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let app = Arc::clone(&app);
-                let service =
-                    service_fn(move |request| Arc::clone(&app).handle_from(Some(client), request));
+                let service = service_fn(move |request| app.handle_from(Some(client), request));
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     if let Err(error) = connection.await {
