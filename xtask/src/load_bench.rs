@@ -5,6 +5,7 @@
 //! far less than the rates. The medians go to `crates/jwtgate-bench/results/load-bench.tsv`,
 //! which `jwtgate-bench`'s `charts` binary draws.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitCode, Stdio};
 
@@ -121,12 +122,13 @@ fn measure() -> Result<(), String> {
     for ((target, series), cpu) in targets.iter().zip(&rates).zip(&cpu) {
         let ratios: Vec<f64> = series.iter().zip(&bare).map(|(rate, base)| rate / base).collect();
         let (rate, ratio, cpu) = (median(series), median(&ratios), median(cpu));
-        table.push_str(&format!(
-            "| {} | {rate:.0} | {ratio:.2}x | {cpu:.2} | {:+.2} |\n",
+        let _ = writeln!(
+            table,
+            "| {} | {rate:.0} | {ratio:.2}x | {cpu:.2} | {:+.2} |",
             target.name,
             cpu - bare_cpu
-        ));
-        tsv.push_str(&format!("{}\t{rate:.0}\t{ratio:.3}\t{cpu:.3}\n", target.name));
+        );
+        let _ = writeln!(tsv, "{}\t{rate:.0}\t{ratio:.3}\t{cpu:.3}", target.name);
     }
     println!("\n{table}");
     let results = root.join("crates/jwtgate-bench/results");

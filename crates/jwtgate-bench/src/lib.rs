@@ -147,12 +147,7 @@ pub fn prepare(name: &str) -> Prepared {
         .into_iter()
         .find(|scenario| scenario.name == lookup)
         .unwrap_or_else(|| panic!("no scenario {name}; known: {:?}", names()));
-    let secrets = if scenario.secret.is_array() {
-        parse_jwt_secrets(&scenario.secret.to_string())
-    } else {
-        parse_jwt_secret(&scenario.secret.to_string()).map(|secret| vec![secret])
-    };
-    let mut config = AuthenticatorConfig::new(secrets.expect("corpus secrets are valid"));
+    let mut config = AuthenticatorConfig::new(secrets(&scenario.secret));
     config.token_cache_size = if cache_hit { 16 } else { 0 };
     let now = UNIX_EPOCH + Duration::from_secs(corpus::NOW);
     let (authenticator, key_sets, mut runtime) =
@@ -200,6 +195,17 @@ pub fn prepare(name: &str) -> Prepared {
         assert_eq!(prepared.run(), 200, "{name} answers 200 for the typical token");
     }
     prepared
+}
+
+/// A scenario's secret config, one secret or a list.
+#[expect(clippy::expect_used, reason = "a broken corpus must stop the measurement")]
+fn secrets(config: &serde_json::Value) -> Vec<jwtgate_config::JwtSecret> {
+    let secrets = if config.is_array() {
+        parse_jwt_secrets(&config.to_string())
+    } else {
+        parse_jwt_secret(&config.to_string()).map(|secret| vec![secret])
+    };
+    secrets.expect("corpus secrets are valid")
 }
 
 /// The body Hasura posts in its webhook's POST mode: the client's headers and its GraphQL

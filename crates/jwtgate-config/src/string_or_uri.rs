@@ -41,12 +41,16 @@ static CLASSES: [u8; 256] = {
         if class & PLAIN != 0 || b == b':' {
             class |= USERINFO;
         }
-        table[byte] = class;
+        #[expect(clippy::indexing_slicing, reason = "byte < 256, the table's length")]
+        {
+            table[byte] = class;
+        }
         byte += 1;
     }
     table
 };
 
+#[expect(clippy::indexing_slicing, reason = "a 256-entry table indexed by a byte")]
 fn all_in(part: &[u8], class: u8) -> bool {
     part.iter().all(|&byte| CLASSES[usize::from(byte)] & class != 0)
 }

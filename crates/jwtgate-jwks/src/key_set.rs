@@ -364,7 +364,10 @@ fn is_certificate(text: &str) -> bool {
 
 impl fmt::Debug for JwkSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwkSet").field("keys", &self.keys).field("skipped", &self.skipped).finish()
+        f.debug_struct("JwkSet")
+            .field("keys", &self.keys)
+            .field("skipped", &self.skipped)
+            .finish_non_exhaustive()
     }
 }
 
