@@ -79,7 +79,8 @@ impl Prepared {
                 }
             }
             Target::Explain(authenticator) => {
-                let explanation = at_once(authenticator.explain(&self.headers, || self.now, no_wait));
+                let explanation =
+                    at_once(authenticator.explain(&self.headers, || self.now, no_wait));
                 if explanation.verdict.is_ok() { 200 } else { 401 }
             }
             Target::Webhook(app) => at_once(app.authenticate(&self.headers)).status().as_u16(),

@@ -152,10 +152,7 @@ impl App {
     /// Answers one request: hyper's service function, and callable without a socket with any
     /// body (a fuzz target or a test passes `http_body_util::Full<Bytes>`). The client is not
     /// known: the explain endpoints then answer only with the admin secret.
-    pub async fn handle<B>(
-        &self,
-        request: Request<B>,
-    ) -> Result<Response<Body>, BodyTimedOut>
+    pub async fn handle<B>(&self, request: Request<B>) -> Result<Response<Body>, BodyTimedOut>
     where
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

@@ -251,8 +251,9 @@ const HUNDRED_KEYS: usize = 100;
 /// A genuine token signed by the set's last key: naming its `kid`, one key is tried; without
 /// one, every key of the set fitting HS256 is, the signer last.
 fn signed_by_a_hundred_key_set(name: &'static str, with_kid: bool) -> Scenario {
-    let set_key =
-        |index: usize| TestKey::hmac(format!("hundred-set-key-{index:03}-of-32-bytes-min").as_bytes());
+    let set_key = |index: usize| {
+        TestKey::hmac(format!("hundred-set-key-{index:03}-of-32-bytes-min").as_bytes())
+    };
     let keys: Vec<Value> =
         (0..HUNDRED_KEYS).map(|index| set_key(index).jwk_with_kid(&format!("h{index}"))).collect();
     let signer = set_key(HUNDRED_KEYS - 1);
