@@ -22,6 +22,7 @@ const ROW: u32 = 34;
 
 const JWTGATE: RGBColor = RGBColor(0x1f, 0x6f, 0xb4);
 const OTHER: RGBColor = RGBColor(0xb0, 0xb0, 0xb0);
+const LIGHT: RGBColor = RGBColor(0x9e, 0xc9, 0xe8);
 
 fn main() -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -65,19 +66,22 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 
 /// A criterion estimate in nanoseconds: the slope where criterion fitted one, else the mean.
 fn estimate(criterion: &Path, group: &str, bench: &str) -> Option<f64> {
-    let path: PathBuf = [group, bench, "new", "estimates.json"].iter().collect();
-    let text = std::fs::read_to_string(criterion.join(path)).ok()?;
+    // A benchmark in a group is `group/bench/`; a lone `group/bench` id is `group_bench/`.
+    let lone = format!("{group}_{bench}");
+    let grouped: PathBuf = [group, bench, "new", "estimates.json"].iter().collect();
+    let alone: PathBuf = [lone.as_str(), "new", "estimates.json"].iter().collect();
+    let text = std::fs::read_to_string(criterion.join(grouped))
+        .or_else(|_| std::fs::read_to_string(criterion.join(alone)))
+        .ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    ["slope", "mean"]
-        .iter()
-        .find_map(|kind| value.get(kind)?.get("point_estimate")?.as_f64())
+    ["slope", "mean"].iter().find_map(|kind| value.get(kind)?.get("point_estimate")?.as_f64())
 }
 
 /// One row per corpus scenario and derived scenario: `authenticate`, its floor and the
 /// jsonwebtoken path, in nanoseconds (empty where not measured).
 fn criterion_table(criterion: &Path) -> Result<String, String> {
     let mut text = format!("# cargo bench -p jwtgate-bench, {}, {}\n", today(), machine());
-    text.push_str("scenario\tauthenticate_ns\tfloor_ns\tjsonwebtoken_ns\n");
+    text.push_str("scenario\tauthenticate_ns\tfloor_ns\tjsonwebtoken_ns\tdecode_parse_ns\n");
     let names = jwtgate_bench::names();
     for name in &names {
         let cell = |bench: &str| {
@@ -89,9 +93,10 @@ fn criterion_table(criterion: &Path) -> Result<String, String> {
         }
         let _ = writeln!(
             text,
-            "{name}\t{authenticate}\t{}\t{}",
+            "{name}\t{authenticate}\t{}\t{}\t{}",
             cell("floor_aws_lc_verify"),
-            cell("jsonwebtoken_decode_resolve")
+            cell("jsonwebtoken_decode_resolve"),
+            cell("floor_decode_parse")
         );
     }
     Ok(text)
@@ -102,10 +107,12 @@ fn title_of(text: &str) -> String {
     text.lines().next().and_then(|line| line.strip_prefix("# ")).unwrap_or_default().to_owned()
 }
 
-/// A library chart row: the scenario, its ratio to the floor and jsonwebtoken's.
+/// A library chart row: the scenario, its ratio to the floor, the floor plus reading the token
+/// (decoding and parsing) over the floor, and jsonwebtoken's.
 struct LibraryRow {
     name: String,
     ratio: f64,
+    read: Option<f64>,
     jsonwebtoken: Option<f64>,
 }
 
@@ -124,6 +131,7 @@ fn library_rows(text: &str) -> Vec<LibraryRow> {
             shown.then(|| LibraryRow {
                 name: (*name).to_owned(),
                 ratio: authenticate / floor,
+                read: number(4).map(|ns| (ns + floor) / floor),
                 jsonwebtoken: number(3).map(|ns| ns / floor),
             })
         })
@@ -144,7 +152,11 @@ fn server_rows(text: &str) -> Vec<ServerRow> {
         .filter_map(|line| {
             let cells: Vec<&str> = line.split('\t').collect();
             let number = |index: usize| cells.get(index).and_then(|cell| cell.parse::<f64>().ok());
-            Some(ServerRow { name: (*cells.first()?).to_owned(), ratio: number(2)?, cpu_micros: number(3)? })
+            Some(ServerRow {
+                name: (*cells.first()?).to_owned(),
+                ratio: number(2)?,
+                cpu_micros: number(3)?,
+            })
         })
         .collect()
 }
@@ -161,15 +173,16 @@ fn library_chart(path: &Path, title: &str, rows: &[LibraryRow]) -> Result<(), St
         .iter()
         .flat_map(|row| {
             let ours = (format!("{}: jwtgate", row.name), row.ratio, JWTGATE);
-            let theirs = row
-                .jsonwebtoken
-                .map(|ratio| (format!("{}: jsonwebtoken", row.name), ratio, OTHER));
-            std::iter::once(ours).chain(theirs)
+            let read =
+                row.read.map(|ratio| (format!("{}: floor + reading", row.name), ratio, LIGHT));
+            let theirs =
+                row.jsonwebtoken.map(|ratio| (format!("{}: jsonwebtoken", row.name), ratio, OTHER));
+            std::iter::once(ours).chain(read).chain(theirs)
         })
         .collect();
     bar_chart(
         path,
-        &format!("time per token / the bare signature check (lower is better) — {title}"),
+        &format!("time per token / the bare signature check (lower is better), {title}"),
         &bars,
         most * 1.15,
         |ratio| format!("{ratio:.2}x"),
@@ -180,19 +193,25 @@ fn library_chart(path: &Path, title: &str, rows: &[LibraryRow]) -> Result<(), St
 fn server_chart(path: &Path, title: &str, rows: &[ServerRow]) -> Result<(), String> {
     let ratios: Vec<(String, f64, RGBColor)> = rows
         .iter()
-        .map(|row| (row.name.clone(), row.ratio, if row.name == "bare hyper" { OTHER } else { JWTGATE }))
+        .map(|row| {
+            (row.name.clone(), row.ratio, if row.name == "bare hyper" { OTHER } else { JWTGATE })
+        })
         .collect();
     let cpu: Vec<(String, f64, RGBColor)> = rows
         .iter()
         .map(|row| {
-            (row.name.clone(), row.cpu_micros, if row.name == "bare hyper" { OTHER } else { JWTGATE })
+            (
+                row.name.clone(),
+                row.cpu_micros,
+                if row.name == "bare hyper" { OTHER } else { JWTGATE },
+            )
         })
         .collect();
     let most_cpu = cpu.iter().map(|(_, micros, _)| *micros).fold(1.0_f64, f64::max);
     let top = path.with_extension("ratio.svg");
     bar_chart(
         &top,
-        &format!("requests/s / bare hyper's (higher is better) — {title}"),
+        &format!("requests/s / bare hyper's (higher is better), {title}"),
         &ratios,
         1.15,
         |ratio| format!("{ratio:.2}x"),
@@ -235,14 +254,15 @@ fn bar_chart(
         .y_labels(bars.len())
         .y_label_formatter(&|segment| match segment {
             SegmentValue::CenterOf(index) => {
-                let at = usize::try_from(*index).unwrap_or(usize::MAX);
-                names.get(at).map_or_else(String::new, |name| (*name).to_owned())
+                // The first bar is drawn at the top, where the axis ends.
+                let at = count.checked_sub(index + 1).and_then(|at| usize::try_from(at).ok());
+                at.and_then(|at| names.get(at)).map_or_else(String::new, |name| (*name).to_owned())
             }
             _ => String::new(),
         })
         .draw()
         .map_err(|error| failed(&error))?;
-    let placed = bars.iter().zip(0u32..);
+    let placed = bars.iter().zip((0..count).rev());
     chart
         .draw_series(placed.clone().map(|((_, value, color), index)| {
             let mut bar = Rectangle::new(
@@ -266,8 +286,8 @@ fn stack(path: &Path, parts: &[&Path]) -> Result<(), String> {
     let mut body = String::new();
     let mut offset = 0u32;
     for part in parts {
-        let text =
-            std::fs::read_to_string(part).map_err(|error| format!("{}: {error}", part.display()))?;
+        let text = std::fs::read_to_string(part)
+            .map_err(|error| format!("{}: {error}", part.display()))?;
         let height = text
             .split_once("height=\"")
             .and_then(|(_, rest)| rest.split_once('"'))
