@@ -1,5 +1,6 @@
 //! `cargo xtask load-bench`: requests per second of `jwtgate serve` (HS256 and RS256 tokens,
-//! cache on and off) next to a bare hyper server answering a fixed body, measured with `wrk`
+//! cache on and off) next to a bare hyper server answering the same response from static
+//! parts, measured with `wrk`
 //! in alternating rounds so every ratio compares runs made moments apart; and each server's CPU
 //! time per request (user plus system, from `/proc/<pid>/stat`), which a busy machine changes
 //! far less than the rates. The medians go to `crates/jwtgate-bench/results/load-bench.tsv`,
@@ -67,8 +68,7 @@ fn measure() -> Result<(), String> {
             .ok_or_else(|| format!("load_tokens printed no {name}"))
     };
     let jwtgate = release.join("jwtgate");
-    let mut targets =
-        vec![start("bare hyper", Command::new(release.join("examples/bare_hyper")), None)?];
+    let mut targets = Vec::new();
     for (alg, cache) in [("HS256", "10000"), ("HS256", "0"), ("RS256", "10000"), ("RS256", "0")] {
         let mut command = Command::new(&jwtgate);
         command
@@ -87,6 +87,15 @@ fn measure() -> Result<(), String> {
             Some(format!("Bearer {}", value(&format!("{alg}_TOKEN"))?)),
         )?);
     }
+    // The baseline answers exactly what jwtgate answers for the HS256 token (the RS256 token
+    // carries the same claims).
+    let mut bare = Command::new(release.join("examples/bare_hyper"));
+    bare.arg("127.0.0.1:0");
+    if let Some(first) = targets.first() {
+        let (body, headers) = session_answer(first)?;
+        bare.arg(body).args(headers);
+    }
+    targets.insert(0, start("bare hyper", bare, None)?);
 
     let ticks_per_second = clock_ticks_per_second()?;
     // rates[target][round], and CPU microseconds per request likewise
@@ -212,6 +221,38 @@ fn start(
         .ok_or_else(|| format!("{name}: unexpected first line {line:?}"))?
         .to_owned();
     Ok(Target { name, child, url: format!("{url}/v1/auth"), authorization })
+}
+
+/// The body and `x-hasura-*` headers (as `name: value`) a server answers `target`'s request
+/// with, read over a plain HTTP/1.1 connection.
+fn session_answer(target: &Target) -> Result<(String, Vec<String>), String> {
+    use std::io::{Read as _, Write as _};
+    let failed = |error: std::io::Error| format!("{}: {error}", target.name);
+    let address = target
+        .url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(address, _)| address)
+        .ok_or_else(|| format!("{}: no address in {}", target.name, target.url))?;
+    let mut stream = std::net::TcpStream::connect(address).map_err(failed)?;
+    let authorization = target.authorization.as_deref().unwrap_or_default();
+    write!(
+        stream,
+        "GET /v1/auth HTTP/1.1\r\nHost: {address}\r\nAuthorization: {authorization}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(failed)?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).map_err(failed)?;
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .filter(|(head, _)| head.starts_with("HTTP/1.1 200"))
+        .ok_or_else(|| format!("{}: not a 200 answer: {answer:?}", target.name))?;
+    let headers = head
+        .lines()
+        .filter(|line| line.to_ascii_lowercase().starts_with("x-hasura-"))
+        .map(str::to_owned)
+        .collect();
+    Ok((body.to_owned(), headers))
 }
 
 /// One `wrk` run's figures.

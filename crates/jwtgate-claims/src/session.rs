@@ -46,9 +46,9 @@ impl Session {
     /// role paths of docs/server.md): `role` as `x-hasura-role`, plus `variables` (names already
     /// lower-case; for a repeated name the last counts) minus `x-hasura-role`,
     /// `x-hasura-allowed-roles`, `x-hasura-default-role` and the admin secret headers.
-    pub fn from_variables<'v>(
+    pub fn from_variables<'v, V: AsRef<str>>(
         role: &str,
-        variables: impl IntoIterator<Item = (&'v str, String)>,
+        variables: impl IntoIterator<Item = (&'v str, V)>,
     ) -> Self {
         let excluded = |name: &str| {
             name == ROLE_VARIABLE
@@ -56,22 +56,34 @@ impl Session {
                 || name == "x-hasura-default-role"
                 || ADMIN_SECRET_VARIABLES.contains(&name)
         };
-        let mut builder = Builder::default();
-        for (name, value) in variables {
-            if !excluded(name) {
-                builder.push(name, &value);
-            }
-        }
+        let mut kept: Vec<(&str, V)> =
+            variables.into_iter().filter(|(name, _)| !excluded(name)).collect();
         // n log n, whatever the repeats: reversed and stably sorted, the last value of a name
         // comes first among its repeats, and `dedup_by` keeps the first.
-        builder.entries.reverse();
-        builder.sort();
-        let text = &builder.text;
-        builder.entries.dedup_by(|(later, _), (earlier, _)| {
-            text.get(later.clone()) == text.get(earlier.clone())
-        });
-        builder.push(ROLE_VARIABLE, role);
-        builder.finish()
+        kept.reverse();
+        kept.sort_by_key(|(name, _)| *name);
+        kept.dedup_by(|(later, _), (earlier, _)| later == earlier);
+        let at = kept.partition_point(|(name, _)| *name < ROLE_VARIABLE);
+        let (before, after) = kept.split_at(at);
+        let length = |part: &[(&str, V)]| {
+            part.iter().map(|(name, value)| name.len() + value.as_ref().len()).sum::<usize>()
+        };
+        let mut builder = Builder {
+            text: String::with_capacity(
+                length(before) + ROLE_VARIABLE.len() + role.len() + length(after),
+            ),
+            entries: Vec::with_capacity(kept.len() + 1),
+        };
+        let role = (ROLE_VARIABLE, role);
+        let sorted = before
+            .iter()
+            .map(|(name, value)| (*name, value.as_ref()))
+            .chain(std::iter::once(role))
+            .chain(after.iter().map(|(name, value)| (*name, value.as_ref())));
+        for (name, value) in sorted {
+            builder.push(name, value);
+        }
+        Session { text: builder.text, entries: builder.entries }
     }
 
     /// Every variable, sorted by name, `x-hasura-role` included.
@@ -99,7 +111,6 @@ impl PartialEq for Session {
 impl Eq for Session {}
 
 /// A session under construction: text appended, entries sorted once at the end.
-#[derive(Default)]
 struct Builder {
     text: String,
     entries: Vec<(Range<usize>, Range<usize>)>,
