@@ -12,6 +12,11 @@ use std::process::{Child, Command, ExitCode, Stdio};
 
 use crate::workspace_root;
 
+// Shared with jwtgate-bench's `charts` without a dependency.
+#[path = "../../crates/jwtgate-bench/src/stamp.rs"]
+mod stamp;
+use stamp::{machine, today};
+
 const ROUNDS: usize = 5;
 const SECONDS_PER_RUN: u32 = 5;
 
@@ -173,30 +178,6 @@ fn cpu_ticks(target: &Target) -> Result<u64, String> {
         (Some(user), Some(system)) => Ok(user + system),
         _ => Err(format!("{path}: no CPU times in {stat:?}")),
     }
-}
-
-/// Today's date from `date`, for the results file.
-fn today() -> String {
-    Command::new("date")
-        .arg("+%Y-%m-%d")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        .unwrap_or_default()
-}
-
-/// The CPU model and the number of CPUs, for the results file.
-pub(crate) fn machine() -> String {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("model name"))
-                .and_then(|line| line.split_once(':'))
-                .map(|(_, model)| model.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    format!("{model}, {cpus} CPUs")
 }
 
 /// Starts a server and reads its listening line.

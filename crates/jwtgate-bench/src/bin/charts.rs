@@ -15,6 +15,10 @@ use std::process::ExitCode;
 use jwtgate_test_support::corpus;
 use plotters::prelude::*;
 
+#[path = "../stamp.rs"]
+mod stamp;
+use stamp::{machine, today};
+
 /// A chart's size in pixels.
 const WIDTH: u32 = 760;
 /// The height of one bar row.
@@ -308,28 +312,4 @@ fn inner_svg(text: &str) -> &str {
     let start = text.find('>').map_or(0, |at| at + 1);
     let end = text.rfind("</svg>").unwrap_or(text.len());
     text.get(start..end).unwrap_or_default()
-}
-
-/// Today's date (`date +%F`), for the table's first line.
-fn today() -> String {
-    std::process::Command::new("date")
-        .arg("+%Y-%m-%d")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        .unwrap_or_default()
-}
-
-/// The CPU model and count, for the table's first line.
-fn machine() -> String {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("model name"))
-                .and_then(|line| line.split_once(':'))
-                .map(|(_, model)| model.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    format!("{model}, {cpus} CPUs")
 }
