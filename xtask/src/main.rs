@@ -40,7 +40,9 @@ tasks:
           target/explain-screenshots/
   load-bench
           requests/s of `jwtgate serve` (HS256, RS256; cache on and off) next to a bare
-          hyper server: wrk -t2 -c64, 5 alternating rounds of 5 s, median ratios (needs wrk)
+          hyper server: wrk -t2 -c64, 5 alternating rounds of 5 s, median ratios, and each
+          server's CPU time per request from /proc; the medians go to
+          crates/jwtgate-bench/results/load-bench.tsv (needs wrk)
   help    this text
 ";
 

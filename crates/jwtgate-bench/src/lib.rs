@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
-use jwtgate_config::parse_jwt_secret;
+use jwtgate_config::{parse_jwt_secret, parse_jwt_secrets};
 use jwtgate_core::{AuthError, Authenticated, Authenticator, AuthenticatorConfig};
 use jwtgate_jwks::{
     Fetch, FetchedResponse, JwksHandle, JwksOptions, KeySet, ManualClock, TransportError,
@@ -19,11 +19,18 @@ use jwtgate_jwks::{
 use jwtgate_test_support::corpus::{self, Expected, Scenario};
 
 /// Scenarios beside the corpus's token ones: from its `hs256` one, a repeated request answered
-/// from the cache and a whole `GET /v1/auth` handled in process by the server's handler
-/// (routing aside); and a request without a token carrying 10 000 `x-hasura-*` headers, all
-/// made session variables on the unauthorized-role path.
-pub const DERIVED: [&str; 3] =
-    ["cache_hit", "webhook_get_in_process", "unauthorized_role_10000_variables"];
+/// from the cache, a whole `GET /v1/auth` handled in process by the server's handler (routing
+/// aside), a whole `POST /v1/auth` with Hasura's body (routing, the body read and parsed) and
+/// the same token explained step by step (what `jwtgate explain` and `POST /v1/explain` pay,
+/// and only they); and a request without a token carrying 10 000 `x-hasura-*` headers, all made
+/// session variables on the unauthorized-role path.
+pub const DERIVED: [&str; 5] = [
+    "cache_hit",
+    "webhook_get_in_process",
+    "webhook_post_in_process",
+    "explain_hs256",
+    "unauthorized_role_10000_variables",
+];
 
 /// The `x-hasura-*` headers of `unauthorized_role_10000_variables`.
 const MANY_VARIABLES: usize = 10_000;
@@ -37,8 +44,12 @@ pub fn names() -> Vec<&'static str> {
 enum Target {
     /// `Authenticator::authenticate_now`, the server's path.
     Library(Authenticator),
+    /// `Authenticator::explain`: every step recorded.
+    Explain(Authenticator),
     /// The server's header mode: authentication, rendering and metrics.
     Webhook(jwtgate_server::App),
+    /// The server's body mode: this body posted to `/v1/auth`, handled whole.
+    WebhookPost(jwtgate_server::App, Bytes),
 }
 
 /// A scenario ready to run: `run` handles its request once.
@@ -48,8 +59,9 @@ pub struct Prepared {
     target: Target,
     headers: HeaderMap,
     now: SystemTime,
-    /// Keeps the JWKS fetcher's runtime alive for `jwk_url` scenarios.
-    _runtime: Option<tokio::runtime::Runtime>,
+    /// Keeps the JWKS fetcher's runtime alive for `jwk_url` scenarios; gives the POST scenario
+    /// its timer.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Prepared {
@@ -66,7 +78,20 @@ impl Prepared {
                     Err(error) => error.status().as_u16(),
                 }
             }
+            Target::Explain(authenticator) => {
+                let explanation =
+                    at_once(authenticator.explain(&self.headers, || self.now, no_wait));
+                if explanation.verdict.is_ok() { 200 } else { 401 }
+            }
             Target::Webhook(app) => at_once(app.authenticate(&self.headers)).status().as_u16(),
+            Target::WebhookPost(app, body) => {
+                // The body's read timeout needs the runtime's timer at hand.
+                let _entered = self.runtime.as_ref().map(tokio::runtime::Runtime::enter);
+                let request = http::Request::post("/v1/auth")
+                    .body(http_body_util::Full::new(body.clone()))
+                    .unwrap_or_default();
+                at_once(app.handle(request)).map_or(500, |response| response.status().as_u16())
+            }
         }
     }
 
@@ -74,8 +99,8 @@ impl Prepared {
     fn outcome(&self) -> Result<String, String> {
         let configuration;
         let authenticator = match &self.target {
-            Target::Library(authenticator) => authenticator,
-            Target::Webhook(app) => {
+            Target::Library(authenticator) | Target::Explain(authenticator) => authenticator,
+            Target::Webhook(app) | Target::WebhookPost(app, _) => {
                 configuration = app.configuration();
                 configuration.authenticator()
             }
@@ -96,6 +121,9 @@ fn at_once<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// The explanation's timer: never needed, as the corpus never waits for a refetch.
+async fn no_wait() {}
+
 /// Serves a fixed JWKS document, no network.
 struct FixedSet(Bytes);
 
@@ -115,17 +143,16 @@ pub fn prepare(name: &str) -> Prepared {
         return prepare_many_variables();
     }
     let cache_hit = name == "cache_hit";
-    let webhook = name == "webhook_get_in_process";
     let lookup = if DERIVED.contains(&name) { "hs256" } else { name };
     let scenario: Scenario = corpus::all()
         .into_iter()
         .find(|scenario| scenario.name == lookup)
         .unwrap_or_else(|| panic!("no scenario {name}; known: {:?}", names()));
-    let secret = parse_jwt_secret(&scenario.secret.to_string()).expect("corpus secrets are valid");
-    let mut config = AuthenticatorConfig::new(vec![secret]);
+    let mut config = AuthenticatorConfig::new(secrets(&scenario.secret));
     config.token_cache_size = if cache_hit { 16 } else { 0 };
     let now = UNIX_EPOCH + Duration::from_secs(corpus::NOW);
-    let (authenticator, key_sets, runtime) = authenticator(config, scenario.jwks.as_deref(), now);
+    let (authenticator, key_sets, mut runtime) =
+        authenticator(config, scenario.jwks.as_deref(), now);
     let mut headers = HeaderMap::new();
     if let Some(role) = scenario.role {
         headers.insert("x-hasura-role", HeaderValue::from_static(role));
@@ -133,15 +160,26 @@ pub fn prepare(name: &str) -> Prepared {
     let authorization =
         HeaderValue::from_str(&format!("Bearer {}", scenario.token)).expect("tokens are ASCII");
     headers.insert(http::header::AUTHORIZATION, authorization);
-    let (name, target) = if webhook {
-        let app = jwtgate_server::App::new(authenticator, key_sets).expect("metrics register");
-        ("webhook_get_in_process", Target::Webhook(app))
-    } else if cache_hit {
-        ("cache_hit", Target::Library(authenticator))
-    } else {
-        (scenario.name, Target::Library(authenticator))
+    let (name, target) = match name {
+        "webhook_get_in_process" => {
+            let app = jwtgate_server::App::new(authenticator, key_sets).expect("metrics register");
+            ("webhook_get_in_process", Target::Webhook(app))
+        }
+        "webhook_post_in_process" => {
+            let app = jwtgate_server::App::new(authenticator, key_sets).expect("metrics register");
+            runtime.get_or_insert_with(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .expect("a runtime")
+            });
+            ("webhook_post_in_process", Target::WebhookPost(app, hasura_post_body(&scenario.token)))
+        }
+        "explain_hs256" => ("explain_hs256", Target::Explain(authenticator)),
+        "cache_hit" => ("cache_hit", Target::Library(authenticator)),
+        _ => (scenario.name, Target::Library(authenticator)),
     };
-    let prepared = Prepared { name, target, headers, now, _runtime: runtime };
+    let prepared = Prepared { name, target, headers, now, runtime };
     let outcome = prepared.outcome();
     match scenario.expected {
         Expected::Role(role) => assert_eq!(outcome, Ok(role.to_owned()), "{name}"),
@@ -153,10 +191,40 @@ pub fn prepare(name: &str) -> Prepared {
         assert_eq!(prepared.run(), 200);
         assert_eq!(authenticator.cache_stats().hits, 1, "cache_hit is answered from the cache");
     }
-    if webhook {
-        assert_eq!(prepared.run(), 200, "the webhook answers 200 for the typical token");
+    if matches!(prepared.target, Target::Webhook(_) | Target::WebhookPost(..) | Target::Explain(_))
+    {
+        assert_eq!(prepared.run(), 200, "{name} answers 200 for the typical token");
     }
     prepared
+}
+
+/// A scenario's secret config, one secret or a list.
+#[expect(clippy::expect_used, reason = "a broken corpus must stop the measurement")]
+fn secrets(config: &serde_json::Value) -> Vec<jwtgate_config::JwtSecret> {
+    let secrets = if config.is_array() {
+        parse_jwt_secrets(&config.to_string())
+    } else {
+        parse_jwt_secret(&config.to_string()).map(|secret| vec![secret])
+    };
+    secrets.expect("corpus secrets are valid")
+}
+
+/// The body Hasura posts in its webhook's POST mode: the client's headers and its GraphQL
+/// request.
+fn hasura_post_body(token: &str) -> Bytes {
+    let body = serde_json::json!({
+        "headers": {
+            "Authorization": format!("Bearer {token}"),
+            "Content-Type": "application/json",
+            "User-Agent": "corpus-client/1.0",
+        },
+        "request": {
+            "query": "query Me($id: String!) { users(where: {id: {_eq: $id}}) { id name } }",
+            "variables": {"id": "5f7c8ec7c33c6c004bbafe82"},
+            "operationName": "Me",
+        },
+    });
+    Bytes::from(body.to_string())
 }
 
 /// The authenticator of a scenario; a `jwk_url` scenario's key set is served by a fetcher on a
@@ -220,6 +288,6 @@ fn prepare_many_variables() -> Prepared {
         target: Target::Library(authenticator),
         headers,
         now,
-        _runtime: None,
+        runtime: None,
     }
 }

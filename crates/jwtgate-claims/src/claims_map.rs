@@ -3,8 +3,7 @@
 
 use std::borrow::Cow;
 
-use jwtgate_config::json_type;
-use jwtgate_config::{ClaimValue, ClaimsMap};
+use jwtgate_config::{ClaimValue, ClaimsMap, JsonPath, PathStep};
 
 use crate::session::{self, ClaimJson, HasuraClaims};
 use crate::{ClaimsError, ClaimsSet, Session};
@@ -14,24 +13,31 @@ pub(crate) fn resolve(
     map: &ClaimsMap,
     role_header: Option<&str>,
 ) -> Result<Session, ClaimsError> {
-    let whole = claims.to_value();
-    let find = |path: &jwtgate_config::JsonPath| path.select(&whole);
+    // Only the members the paths start from are parsed (per request, the rest of the payload
+    // stays raw text); a path starting elsewhere (`$`, an index) needs them all.
+    let needed = first_members(map);
+    let whole = claims.to_value_of(needed.as_deref());
+    let find = |path: &JsonPath| path.select(&whole);
 
     let allowed_roles = match &map.allowed_roles {
-        ClaimValue::Literal(roles) => roles.clone(),
+        ClaimValue::Literal(roles) => {
+            roles.iter().map(|role| Cow::Borrowed(role.as_str())).collect()
+        }
         ClaimValue::Path { path, default } => match find(path) {
-            Some(found) => json_type::role_list(found)
-                .map_err(|(_, error)| ClaimsError::AllowedRolesInvalid(error))?,
-            None => default.clone().ok_or(ClaimsError::AllowedRolesMissing)?,
+            Some(found) => ClaimJson::Value(found).role_list()?,
+            None => default
+                .as_ref()
+                .map(|roles| roles.iter().map(|role| Cow::Borrowed(role.as_str())).collect())
+                .ok_or(ClaimsError::AllowedRolesMissing)?,
         },
     };
     let default_role = match &map.default_role {
-        ClaimValue::Literal(role) => role.clone(),
+        ClaimValue::Literal(role) => Cow::Borrowed(role.as_str()),
         ClaimValue::Path { path, default } => match find(path) {
-            Some(found) => json_type::role(found).map(str::to_owned).map_err(|error| {
+            Some(found) => ClaimJson::Value(found).role(|error| {
                 ClaimsError::DefaultRoleInvalid { hint: "should be a role", error }
             })?,
-            None => default.clone().ok_or(ClaimsError::DefaultRoleMissing)?,
+            None => default.as_deref().map(Cow::Borrowed).ok_or(ClaimsError::DefaultRoleMissing)?,
         },
     };
     let mut variables = Vec::with_capacity(map.session_variables.len());
@@ -49,4 +55,31 @@ pub(crate) fn resolve(
         variables.push((Cow::Borrowed(name.as_str()), value));
     }
     session::finish(HasuraClaims { allowed_roles, default_role, variables }, role_header)
+}
+
+/// The top-level members the map's paths start from, or `None` when some path starts elsewhere.
+fn first_members(map: &ClaimsMap) -> Option<Vec<&str>> {
+    let paths = [path_of(&map.allowed_roles), path_of(&map.default_role)]
+        .into_iter()
+        .chain(map.session_variables.iter().map(|(_, value)| path_of(value)))
+        .flatten();
+    let mut names: Vec<&str> = Vec::new();
+    for path in paths {
+        match path.steps().first() {
+            Some(PathStep::Key(name)) => {
+                if !names.contains(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(names)
+}
+
+fn path_of<T>(value: &ClaimValue<T>) -> Option<&JsonPath> {
+    match value {
+        ClaimValue::Path { path, .. } => Some(path),
+        ClaimValue::Literal(_) => None,
+    }
 }

@@ -43,6 +43,20 @@ impl<'a> ClaimsSet<'a> {
         self.members.iter().rev().find(|(key, _)| key == name).map(|&(_, value)| value)
     }
 
+    /// The registered claims' values in [`REGISTERED_CLAIMS`] order, read in one pass (of
+    /// repeated names the last counts, as in [`Self::get`]).
+    pub fn registered(&self) -> [Option<&'a RawValue>; 7] {
+        let mut found = [None; 7];
+        for (name, value) in &self.members {
+            if let Some(at) = REGISTERED_CLAIMS.iter().position(|claim| claim == name)
+                && let Some(slot) = found.get_mut(at)
+            {
+                *slot = Some(*value);
+            }
+        }
+        found
+    }
+
     /// Every member in document order, repeats included.
     pub fn members(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
         self.members.iter().map(|(key, value)| (key.as_ref(), *value))
@@ -62,7 +76,14 @@ impl<'a> ClaimsSet<'a> {
     /// claims included, and a one-element `aud` array rendered as a plain string
     /// (docs/compatibility.md 4.3.4).
     pub fn to_value(&self) -> Value {
-        let mut value = to_object(self.members());
+        self.to_value_of(None)
+    }
+
+    /// [`Self::to_value`] with only the members `names` lists (all of them for `None`): what a
+    /// set of paths starting with those names can reach, without parsing the rest.
+    pub fn to_value_of(&self, names: Option<&[&str]>) -> Value {
+        let wanted = |name: &str| names.is_none_or(|names| names.contains(&name));
+        let mut value = to_object(self.members().filter(|(name, _)| wanted(name)));
         if let Some(aud) = value.get_mut("aud")
             && let Value::Array(items) = aud
             && items.len() == 1
@@ -72,6 +93,26 @@ impl<'a> ClaimsSet<'a> {
         value
     }
 }
+
+/// A raw JSON string's text, borrowed when it has no escapes; `None` when `raw` is not a
+/// string. The text was validated while parsing, so an unescaped one needs no second reading.
+pub fn raw_text(raw: &RawValue) -> Option<Cow<'_, str>> {
+    text_of(raw.get())
+}
+
+/// [`raw_text`] of validated JSON text.
+pub(crate) fn text_of(text: &str) -> Option<Cow<'_, str>> {
+    if let Some(inner) = text.strip_prefix('"').and_then(|text| text.strip_suffix('"'))
+        && !inner.as_bytes().contains(&b'\\')
+    {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<BorrowedText<'_>>(text).ok().map(|BorrowedText(text)| text)
+}
+
+/// A JSON string, borrowed unless it has escapes.
+#[derive(serde::Deserialize)]
+struct BorrowedText<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// Why a payload is not a JWT claims set; `Display` is the text inside Hasura's
 /// `JWTClaimsSetDecodeError "..."` (aeson's words, docs/compatibility.md Appendix A).

@@ -5,10 +5,11 @@ mod claims_set;
 mod error;
 mod namespace;
 mod session;
+mod valid_json;
 
 use jwtgate_config::ClaimsSource;
 
-pub use claims_set::{ClaimsSet, ClaimsSetError, REGISTERED_CLAIMS};
+pub use claims_set::{ClaimsSet, ClaimsSetError, REGISTERED_CLAIMS, raw_text};
 pub use error::ClaimsError;
 pub use session::{ROLE_VARIABLE, Session};
 

@@ -3,13 +3,14 @@
 
 use std::borrow::Cow;
 
-use jwtgate_config::json_type::{self, ShapeError};
+use jwtgate_config::json_type::ShapeError;
 use jwtgate_config::{ClaimsFormat, JsonPath, Namespace};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::claims_set::Members;
 use crate::session::{self, ClaimJson, HasuraClaims};
+use crate::valid_json;
 use crate::{ClaimsError, ClaimsSet, Session};
 
 const PREFIX: &str = "x-hasura-";
@@ -51,10 +52,11 @@ fn from_raw(
 ) -> Result<Session, ClaimsError> {
     match format {
         ClaimsFormat::Json => {
-            let Ok(Members(members)) = serde_json::from_str(raw.get()) else {
-                return Err(ClaimsError::ExpectedObject);
-            };
-            finish_members(&members, role_header)
+            // Validated with the payload: read by scanning, not parsed again.
+            let members =
+                valid_json::object_members(raw.get()).ok_or(ClaimsError::ExpectedObject)?;
+            let members = members.iter().map(|(name, raw)| (name.as_ref(), ClaimJson::Raw(raw)));
+            session::finish(hasura_claims(members)?, role_header)
         }
         ClaimsFormat::StringifiedJson => {
             let Ok(text) = serde_json::from_str::<String>(raw.get()) else {
@@ -99,14 +101,7 @@ fn from_stringified(
             found: text.to_owned(),
         });
     };
-    finish_members(&members, role_header)
-}
-
-fn finish_members(
-    members: &[(Cow<'_, str>, &RawValue)],
-    role_header: Option<&str>,
-) -> Result<Session, ClaimsError> {
-    let members = members.iter().map(|(name, raw)| (name.as_ref(), ClaimJson::Raw(raw)));
+    let members = members.iter().map(|(name, raw)| (name.as_ref(), ClaimJson::Raw(raw.get())));
     session::finish(hasura_claims(members)?, role_header)
 }
 
@@ -122,11 +117,13 @@ fn hasura_claims<'c>(
         if !is_session_variable {
             continue;
         }
-        let name = if name.chars().any(char::is_uppercase) {
-            Cow::Owned(name.to_lowercase())
+        // Names are ASCII in practice: checked byte-wise, and lower-cased by Unicode otherwise.
+        let upper = if name.is_ascii() {
+            name.bytes().any(|byte| byte.is_ascii_uppercase())
         } else {
-            Cow::Borrowed(name)
+            name.chars().any(char::is_uppercase)
         };
+        let name = if upper { Cow::Owned(name.to_lowercase()) } else { Cow::Borrowed(name) };
         variables.retain(|(existing, _)| *existing != name);
         variables.push((name, value));
     }
@@ -136,12 +133,9 @@ fn hasura_claims<'c>(
     };
     let allowed = take(&mut variables, ALLOWED_ROLES);
     let default = take(&mut variables, DEFAULT_ROLE);
-    let allowed_roles =
-        json_type::role_list(&allowed.ok_or(ClaimsError::AllowedRolesMissing)?.to_value())
-            .map_err(|(_, error)| ClaimsError::AllowedRolesInvalid(error))?;
-    let default_role = default.ok_or(ClaimsError::DefaultRoleMissing)?.to_value();
+    let allowed_roles = allowed.ok_or(ClaimsError::AllowedRolesMissing)?.role_list()?;
     let default_role =
-        json_type::role(&default_role).map(str::to_owned).map_err(|error: ShapeError| {
+        default.ok_or(ClaimsError::DefaultRoleMissing)?.role(|error: ShapeError| {
             ClaimsError::DefaultRoleInvalid { hint: "should be a single role name", error }
         })?;
     Ok(HasuraClaims { allowed_roles, default_role, variables })

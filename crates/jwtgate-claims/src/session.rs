@@ -2,10 +2,11 @@
 //! (docs/compatibility.md 4.5 and 4.6).
 
 use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
 
-use jwtgate_config::json_type::JsonType;
+use jwtgate_config::json_type::{self, JsonType, ShapeError};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::ClaimsError;
 
@@ -18,9 +19,12 @@ const ADMIN_SECRET_VARIABLES: [&str; 2] = ["x-hasura-admin-secret", "x-hasura-ac
 ///
 /// Names are lower-case, values strings, sorted by name; `x-hasura-role` is always present and
 /// `x-hasura-allowed-roles` and `x-hasura-default-role` never are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Session {
-    variables: Vec<(String, String)>,
+    /// Every name and value, one after another: one allocation for the whole session.
+    text: String,
+    /// Each variable's name and value as ranges of `text`, sorted by name.
+    entries: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl Session {
@@ -31,20 +35,20 @@ impl Session {
 
     /// A session variable by lower-case name.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.variables
-            .binary_search_by(|(key, _)| key.as_str().cmp(name))
+        self.entries
+            .binary_search_by(|(key, _)| self.slice(key).cmp(name))
             .ok()
-            .and_then(|at| self.variables.get(at))
-            .map(|(_, value)| value.as_str())
+            .and_then(|at| self.entries.get(at))
+            .map(|(_, value)| self.slice(value))
     }
 
     /// A session from request headers rather than a token (the admin secret and unauthorized
     /// role paths of docs/server.md): `role` as `x-hasura-role`, plus `variables` (names already
     /// lower-case; for a repeated name the last counts) minus `x-hasura-role`,
     /// `x-hasura-allowed-roles`, `x-hasura-default-role` and the admin secret headers.
-    pub fn from_variables<'v>(
+    pub fn from_variables<'v, V: AsRef<str>>(
         role: &str,
-        variables: impl IntoIterator<Item = (&'v str, String)>,
+        variables: impl IntoIterator<Item = (&'v str, V)>,
     ) -> Self {
         let excluded = |name: &str| {
             name == ROLE_VARIABLE
@@ -52,24 +56,93 @@ impl Session {
                 || name == "x-hasura-default-role"
                 || ADMIN_SECRET_VARIABLES.contains(&name)
         };
-        let mut kept: Vec<(String, String)> = variables
-            .into_iter()
-            .filter(|(name, _)| !excluded(name))
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect();
+        let mut kept: Vec<(&str, V)> =
+            variables.into_iter().filter(|(name, _)| !excluded(name)).collect();
         // n log n, whatever the repeats: reversed and stably sorted, the last value of a name
         // comes first among its repeats, and `dedup_by` keeps the first.
         kept.reverse();
-        kept.sort_by(|(a, _), (b, _)| a.cmp(b));
+        kept.sort_by_key(|(name, _)| *name);
         kept.dedup_by(|(later, _), (earlier, _)| later == earlier);
-        let at = kept.partition_point(|(name, _)| name.as_str() < ROLE_VARIABLE);
-        kept.insert(at, (ROLE_VARIABLE.to_owned(), role.to_owned()));
-        Self { variables: kept }
+        let at = kept.partition_point(|(name, _)| *name < ROLE_VARIABLE);
+        let (before, after) = kept.split_at(at);
+        let length = |part: &[(&str, V)]| {
+            part.iter().map(|(name, value)| name.len() + value.as_ref().len()).sum::<usize>()
+        };
+        let mut builder = Builder {
+            text: String::with_capacity(
+                length(before) + ROLE_VARIABLE.len() + role.len() + length(after),
+            ),
+            entries: Vec::with_capacity(kept.len() + 1),
+        };
+        let role = (ROLE_VARIABLE, role);
+        let sorted = before
+            .iter()
+            .map(|(name, value)| (*name, value.as_ref()))
+            .chain(std::iter::once(role))
+            .chain(after.iter().map(|(name, value)| (*name, value.as_ref())));
+        for (name, value) in sorted {
+            builder.push(name, value);
+        }
+        Session { text: builder.text, entries: builder.entries }
     }
 
     /// Every variable, sorted by name, `x-hasura-role` included.
     pub fn variables(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.variables.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+        self.entries.iter().map(|(name, value)| (self.slice(name), self.slice(value)))
+    }
+
+    fn slice(&self, range: &Range<usize>) -> &str {
+        self.text.get(range.clone()).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.variables()).finish()
+    }
+}
+
+impl PartialEq for Session {
+    fn eq(&self, other: &Self) -> bool {
+        self.variables().eq(other.variables())
+    }
+}
+
+impl Eq for Session {}
+
+/// A session under construction: text appended, entries sorted once at the end.
+struct Builder {
+    text: String,
+    entries: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl Builder {
+    fn with_capacity(variables: usize) -> Self {
+        Self { text: String::with_capacity(variables * 40), entries: Vec::with_capacity(variables) }
+    }
+
+    fn push(&mut self, name: &str, value: &str) {
+        let name = self.append(name);
+        let value = self.append(value);
+        self.entries.push((name, value));
+    }
+
+    fn append(&mut self, part: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(part);
+        start..self.text.len()
+    }
+
+    /// Sorts by name, stably.
+    fn sort(&mut self) {
+        let text = &self.text;
+        self.entries.sort_by(|(a, _), (b, _)| text.get(a.clone()).cmp(&text.get(b.clone())));
+    }
+
+    /// The session, its entries sorted by name.
+    fn finish(mut self) -> Session {
+        self.sort();
+        Session { text: self.text, entries: self.entries }
     }
 }
 
@@ -77,27 +150,66 @@ impl Session {
 /// `claims_map` literal.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum ClaimJson<'c> {
-    Raw(&'c RawValue),
+    /// JSON text from the token, validated when the payload was parsed.
+    Raw(&'c str),
     Value(&'c Value),
     Literal(&'c str),
 }
 
-impl ClaimJson<'_> {
+impl<'c> ClaimJson<'c> {
     fn json_type(self) -> JsonType {
         match self {
-            Self::Raw(raw) => JsonType::of_json_text(raw.get()),
+            Self::Raw(raw) => JsonType::of_json_text(raw),
             Self::Value(value) => JsonType::of(value),
             Self::Literal(_) => JsonType::String,
         }
     }
 
-    fn into_string(self) -> Result<String, ClaimsError> {
+    /// The value as a string, borrowed where it has no escapes.
+    fn as_text(self) -> Result<Cow<'c, str>, ClaimsError> {
         let not_a_string = || ClaimsError::NotAString { found: self.json_type() };
         match self {
-            Self::Raw(raw) => serde_json::from_str(raw.get()).map_err(|_| not_a_string()),
-            Self::Value(Value::String(text)) => Ok(text.clone()),
+            Self::Raw(raw) => crate::claims_set::text_of(raw).ok_or_else(not_a_string),
+            Self::Value(Value::String(text)) => Ok(Cow::Borrowed(text)),
             Self::Value(_) => Err(not_a_string()),
-            Self::Literal(text) => Ok(text.to_owned()),
+            Self::Literal(text) => Ok(Cow::Borrowed(text)),
+        }
+    }
+
+    /// The value read as Hasura's `[RoleName]`: from the token's text directly when it is a
+    /// list of non-empty strings, else through the parsed value for aeson's error.
+    pub(crate) fn role_list(self) -> Result<Vec<Cow<'c, str>>, ClaimsError> {
+        if let Self::Raw(raw) = self
+            && let Ok(roles) = serde_json::from_str::<Vec<Text<'c>>>(raw)
+            && roles.iter().all(|Text(role)| !role.is_empty())
+        {
+            return Ok(roles.into_iter().map(|Text(role)| role).collect());
+        }
+        if let Self::Value(Value::Array(items)) = self
+            && let Some(roles) = items
+                .iter()
+                .map(|item| item.as_str().filter(|role| !role.is_empty()).map(Cow::Borrowed))
+                .collect::<Option<Vec<_>>>()
+        {
+            return Ok(roles);
+        }
+        json_type::role_list(&self.to_value())
+            .map(|roles| roles.into_iter().map(Cow::Owned).collect())
+            .map_err(|(_, error)| ClaimsError::AllowedRolesInvalid(error))
+    }
+
+    /// The value read as one role name: borrowed when it is a non-empty string, else the error
+    /// `invalid` makes of aeson's.
+    pub(crate) fn role(
+        self,
+        invalid: impl FnOnce(ShapeError) -> ClaimsError,
+    ) -> Result<Cow<'c, str>, ClaimsError> {
+        match self.as_text() {
+            Ok(role) if !role.is_empty() => Ok(role),
+            _ => match json_type::role(&self.to_value()) {
+                Ok(role) => Ok(Cow::Owned(role.to_owned())),
+                Err(error) => Err(invalid(error)),
+            },
         }
     }
 
@@ -105,7 +217,7 @@ impl ClaimJson<'_> {
     pub(crate) fn to_value(self) -> Value {
         match self {
             // The text was validated while the payload was parsed, so it always parses again.
-            Self::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Self::Raw(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
             Self::Value(value) => value.clone(),
             Self::Literal(text) => Value::from(text),
         }
@@ -114,8 +226,8 @@ impl ClaimJson<'_> {
 
 /// The Hasura claims of a token, whatever the mode found them by.
 pub(crate) struct HasuraClaims<'c> {
-    pub(crate) allowed_roles: Vec<String>,
-    pub(crate) default_role: String,
+    pub(crate) allowed_roles: Vec<Cow<'c, str>>,
+    pub(crate) default_role: Cow<'c, str>,
     /// Lower-case names, without the two role claims; the last of a repeated name counts.
     pub(crate) variables: Vec<(Cow<'c, str>, ClaimJson<'c>)>,
 }
@@ -131,17 +243,20 @@ pub(crate) fn finish(
     if !claims.allowed_roles.iter().any(|allowed| allowed == role) {
         return Err(ClaimsError::RoleNotAllowed);
     }
-    let mut variables = Vec::with_capacity(claims.variables.len() + 1);
+    let mut session = Builder::with_capacity(claims.variables.len() + 1);
     for (name, value) in claims.variables {
-        let value = value.into_string()?;
+        let value = value.as_text()?;
         if name != ROLE_VARIABLE && !ADMIN_SECRET_VARIABLES.contains(&name.as_ref()) {
-            variables.push((name.into_owned(), value));
+            session.push(&name, &value);
         }
     }
-    variables.push((ROLE_VARIABLE.to_owned(), role.to_owned()));
-    variables.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-    Ok(Session { variables })
+    session.push(ROLE_VARIABLE, role);
+    Ok(session.finish())
 }
+
+/// A JSON string, borrowed from the token unless it has escapes.
+#[derive(serde::Deserialize)]
+pub(crate) struct Text<'a>(#[serde(borrow)] pub(crate) Cow<'a, str>);
 
 #[cfg(test)]
 mod tests {

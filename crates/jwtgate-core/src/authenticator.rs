@@ -410,8 +410,9 @@ impl Authenticator {
 }
 
 /// The request's `x-hasura-*` headers (names lower-case already), values decoded lossily.
-fn request_variables(headers: &HeaderMap) -> impl Iterator<Item = (&str, String)> {
-    headers.iter().filter(|(name, _)| name.as_str().starts_with("x-hasura-")).map(
-        |(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes()).into_owned()),
-    )
+fn request_variables(headers: &HeaderMap) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("x-hasura-"))
+        .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes())))
 }

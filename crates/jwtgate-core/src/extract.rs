@@ -114,12 +114,11 @@ fn is_space(byte: u8) -> bool {
 
 /// `Bearer <token>` split on Char8 whitespace: exactly two words, the first exactly `Bearer`.
 fn bearer_token(value: &[u8]) -> Option<&[u8]> {
-    // The usual shape, checked with vectorised scans for each whitespace byte.
+    // The usual shape: a token of visible ASCII (so no whitespace), checked in one pass without
+    // an early exit, which the compiler vectorises.
     if let Some(token) = value.strip_prefix(b"Bearer ")
         && !token.is_empty()
-        && memchr::memchr3(b' ', b'\t', 0xa0, token).is_none()
-        && memchr::memchr3(b'\n', b'\r', 0x0b, token).is_none()
-        && memchr::memchr(0x0c, token).is_none()
+        && token.iter().fold(true, |visible, &byte| visible & (byte.wrapping_sub(0x21) < 0x5e))
     {
         return Some(token);
     }

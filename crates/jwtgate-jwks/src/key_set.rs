@@ -210,6 +210,9 @@ pub enum JwksError {
 pub struct JwkSet {
     keys: Vec<Jwk>,
     skipped: Vec<SkippedKey>,
+    /// Positions in `keys` of the keys with a `kid`, sorted by `kid` and then set order: a
+    /// token's `kid` is found by binary search, not by reading every key.
+    by_kid: Vec<usize>,
 }
 
 impl JwkSet {
@@ -256,7 +259,7 @@ impl JwkSet {
                 Err(reason) => set.skipped.push(SkippedKey { index, kid, reason }),
             }
         }
-        Ok(set)
+        Ok(set.indexed())
     }
 
     /// Google's X.509 map (`{"<kid>": "-----BEGIN CERTIFICATE-----...", ...}`), or `None` when
@@ -285,7 +288,25 @@ impl JwkSet {
                 }
             }
         }
-        Some(set)
+        Some(set.indexed())
+    }
+
+    /// The set with its `kid` index built.
+    fn indexed(mut self) -> Self {
+        let kid_at = |at: usize| self.keys.get(at).and_then(|jwk| jwk.kid.as_deref());
+        let mut by_kid: Vec<usize> =
+            (0..self.keys.len()).filter(|&at| kid_at(at).is_some()).collect();
+        by_kid.sort_by(|&a, &b| kid_at(a).cmp(&kid_at(b)).then(a.cmp(&b)));
+        self.by_kid = by_kid;
+        self
+    }
+
+    /// The positions of the keys with this `kid`, in set order.
+    fn named(&self, kid: &str) -> &[usize] {
+        let kid_at = |at: usize| self.keys.get(at).and_then(|jwk| jwk.kid.as_deref());
+        let start = self.by_kid.partition_point(|&at| kid_at(at) < Some(kid));
+        let rest = self.by_kid.get(start..).unwrap_or_default();
+        rest.get(..rest.partition_point(|&at| kid_at(at) == Some(kid))).unwrap_or_default()
     }
 
     /// The usable keys, in set order.
@@ -310,7 +331,7 @@ impl JwkSet {
 
     /// Whether some usable key has this `kid`.
     pub fn contains_kid(&self, kid: &str) -> bool {
-        self.keys.iter().any(|jwk| jwk.kid() == Some(kid))
+        !self.named(kid).is_empty()
     }
 
     /// The keys to try for a token with this `kid` and `alg`, in set order (D19): when the
@@ -322,10 +343,17 @@ impl JwkSet {
         kid: Option<&'a str>,
         alg: Algorithm,
     ) -> impl Iterator<Item = &'a Jwk> + 'a {
-        let named = kid.filter(|kid| self.contains_kid(kid));
-        self.keys
+        let named = kid.map(|kid| self.named(kid)).filter(|named| !named.is_empty());
+        // One of the two is empty: the named keys, or else every key.
+        let (named, every): (&[usize], &[Jwk]) = match named {
+            Some(named) => (named, &[]),
+            None => (&[], &self.keys),
+        };
+        named
             .iter()
-            .filter(move |jwk| named.is_none_or(|kid| jwk.kid() == Some(kid)) && jwk.fits(alg))
+            .filter_map(move |&at| self.keys.get(at))
+            .chain(every)
+            .filter(move |jwk| jwk.fits(alg))
     }
 }
 
@@ -336,7 +364,10 @@ fn is_certificate(text: &str) -> bool {
 
 impl fmt::Debug for JwkSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwkSet").field("keys", &self.keys).field("skipped", &self.skipped).finish()
+        f.debug_struct("JwkSet")
+            .field("keys", &self.keys)
+            .field("skipped", &self.skipped)
+            .finish_non_exhaustive()
     }
 }
 

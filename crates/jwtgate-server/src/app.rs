@@ -152,10 +152,7 @@ impl App {
     /// Answers one request: hyper's service function, and callable without a socket with any
     /// body (a fuzz target or a test passes `http_body_util::Full<Bytes>`). The client is not
     /// known: the explain endpoints then answer only with the admin secret.
-    pub async fn handle<B>(
-        self: Arc<Self>,
-        request: Request<B>,
-    ) -> Result<Response<Body>, BodyTimedOut>
+    pub async fn handle<B>(&self, request: Request<B>) -> Result<Response<Body>, BodyTimedOut>
     where
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -165,7 +162,7 @@ impl App {
 
     /// [`App::handle`] for a request from `client`.
     pub async fn handle_from<B>(
-        self: Arc<Self>,
+        &self,
         client: Option<SocketAddr>,
         request: Request<B>,
     ) -> Result<Response<Body>, BodyTimedOut>
@@ -175,8 +172,9 @@ impl App {
     {
         let path = request.uri().path();
         let response = match (request.method(), path) {
+            // Boxed: the rare endpoint's state stays out of every request's future.
             (&Method::POST, "/v1/explain") if self.explain => {
-                self.explain_request(client, request).await?
+                Box::pin(self.explain_request(client, request)).await?
             }
             (&Method::GET, "/explain") if self.explain => {
                 let admin =
@@ -216,7 +214,8 @@ impl App {
         // joins or starts.
         let wait = || tokio::time::sleep(KEY_REFETCH_WAIT);
         // The configuration a request begins with is the one it finishes on, across a reload.
-        let configuration = self.configuration();
+        // A guard, not a counted reference: no shared counter touched per request.
+        let configuration = self.current.load();
         let result = configuration.authenticator.authenticate_waiting(headers, now, wait).await;
         let response = render::verdict(&result);
         let denial = result.as_ref().err();

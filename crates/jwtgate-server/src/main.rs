@@ -3,6 +3,7 @@
 //! its contract (flags, variables, endpoints and answers) is docs/server.md.
 
 mod cli;
+mod coarse_timer;
 mod demo;
 mod explain_command;
 mod reload;

@@ -4,7 +4,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
-use http::{HeaderName, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use jwtgate_core::{AuthError, Authenticated, Caller, hasura_error_body};
 use serde::Serializer as _;
@@ -19,10 +19,11 @@ const LAST_REPRESENTABLE_EXP: f64 = 253_402_300_800.0;
 static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 static NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
-/// The 200 answer for a session, made once per answer (a cached answer keeps it).
+/// The 200 answer for a session, made once per answer (a cached answer keeps it): its body and
+/// its whole header map, which a response clones rather than builds.
 pub(crate) struct RenderedSession {
     body: Bytes,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    headers: HeaderMap,
 }
 
 impl RenderedSession {
@@ -40,25 +41,24 @@ impl RenderedSession {
         let mut serializer = serde_json::Serializer::new(&mut body);
         // Serialising strings into a Vec cannot fail.
         let _ = serializer.collect_map(members);
-        let headers = session
+        let variables = session
             .variables()
             .filter(|(name, _)| {
                 answer.caller() != Caller::UnauthorizedRole || *name == "x-hasura-role"
             })
-            .filter_map(|(name, value)| response_header(name, value))
-            .collect();
+            .filter_map(|(name, value)| response_header(name, value));
+        let mut headers = HeaderMap::with_capacity(2 + session.variables().count());
+        headers.insert(CONTENT_TYPE, APPLICATION_JSON.clone());
+        headers.insert(CACHE_CONTROL, NO_STORE.clone());
+        for (name, value) in variables {
+            headers.append(name, value);
+        }
         Self { body: Bytes::from(body), headers }
     }
 
     pub(crate) fn response(&self) -> Response<Body> {
         let mut response = Response::new(Full::new(self.body.clone()));
-        let headers = response.headers_mut();
-        headers.reserve(2 + self.headers.len());
-        headers.insert(CONTENT_TYPE, APPLICATION_JSON.clone());
-        headers.insert(CACHE_CONTROL, NO_STORE.clone());
-        for (name, value) in &self.headers {
-            headers.append(name.clone(), value.clone());
-        }
+        *response.headers_mut() = self.headers.clone();
         response
     }
 }

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use jwtgate_server::App;
+
+use crate::coarse_timer::CoarseTimer;
 
 /// A request head over this many bytes is answered 431.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -29,10 +31,15 @@ pub(crate) async fn serve(
 ) {
     let open = Arc::new(Semaphore::new(max_connections.min(Semaphore::MAX_PERMITS)));
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
+    // The head timeout at a one-second grain: tokio's exact timer per request head cost more
+    // than the request.
+    http.timer(CoarseTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)
         .max_header_size(MAX_HEAD_BYTES)
         .max_buf_size(MAX_HEAD_BYTES + 8192);
+    // The handler lives as long as the process: borrowed for 'static, a request's future holds
+    // it without touching a shared reference count.
+    let app: &'static App = Box::leak(Box::new(app));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -53,9 +60,7 @@ pub(crate) async fn serve(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let app = Arc::clone(&app);
-                let service =
-                    service_fn(move |request| Arc::clone(&app).handle_from(Some(client), request));
+                let service = service_fn(move |request| app.handle_from(Some(client), request));
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     if let Err(error) = connection.await {

@@ -30,7 +30,7 @@ pub struct Scenario {
     pub alg: &'static str,
     /// The key that signed it (for floors and comparisons).
     pub key: TestKey,
-    /// The JWT secret config.
+    /// The JWT secret config; a JSON array for several secrets.
     pub secret: Value,
     /// The JWKS document, for `jwk_url` secrets.
     pub jwks: Option<String>,
@@ -164,8 +164,9 @@ fn forged_against_a_large_set(name: &'static str, kid: Option<&str>) -> Scenario
 }
 
 /// Every scenario: the typical ones, `claims_map` with 10 paths, `stringified_json`, a JWKS key,
-/// the two common rejections, and forged tokens against a 1 000-key set with and without a
-/// `kid` (D19: one key tried, then at most 100).
+/// the two common rejections, forged tokens against a 1 000-key set with and without a `kid`
+/// (D19: one key tried, then at most 100), a genuine token against a 100-key set with and
+/// without a `kid` (one key tried, then all 100), and three secrets told apart by `issuer`.
 #[expect(clippy::too_many_lines, reason = "the corpus is one table of scenarios")]
 pub fn all() -> Vec<Scenario> {
     let mut scenarios = typical();
@@ -238,5 +239,56 @@ pub fn all() -> Vec<Scenario> {
     });
     scenarios.push(forged_against_a_large_set("forged_kid_1000_key_set", Some("k7")));
     scenarios.push(forged_against_a_large_set("forged_no_kid_1000_key_set", None));
+    scenarios.push(signed_by_a_hundred_key_set("key_set_100_kid", true));
+    scenarios.push(signed_by_a_hundred_key_set("key_set_100_no_kid", false));
+    scenarios.push(three_secrets_by_issuer());
     scenarios
+}
+
+/// The keys of a published set of 100 HS256 keys, `h0` to `h99`.
+const HUNDRED_KEYS: usize = 100;
+
+/// A genuine token signed by the set's last key: naming its `kid`, one key is tried; without
+/// one, every key of the set fitting HS256 is, the signer last.
+fn signed_by_a_hundred_key_set(name: &'static str, with_kid: bool) -> Scenario {
+    let set_key = |index: usize| {
+        TestKey::hmac(format!("hundred-set-key-{index:03}-of-32-bytes-min").as_bytes())
+    };
+    let keys: Vec<Value> =
+        (0..HUNDRED_KEYS).map(|index| set_key(index).jwk_with_kid(&format!("h{index}"))).collect();
+    let signer = set_key(HUNDRED_KEYS - 1);
+    let mut header = json!({"alg": "HS256", "typ": "JWT"});
+    if with_kid {
+        header["kid"] = json!(format!("h{}", HUNDRED_KEYS - 1));
+    }
+    Scenario {
+        name,
+        alg: "HS256",
+        token: sign_with_header(&header, &typical_claims(), &signer, "HS256"),
+        key: signer,
+        secret: json!({"jwk_url": "https://keys.example.com/.well-known/jwks.json"}),
+        jwks: Some(jwks(&keys)),
+        role: None,
+        expected: Expected::Role("user"),
+    }
+}
+
+/// Three secrets, the typical token's `iss` choosing the last (the issuer pre-match of several
+/// secrets): `secret` is then a JSON array, the list form of `HASURA_GRAPHQL_JWT_SECRETS`.
+fn three_secrets_by_issuer() -> Scenario {
+    let key = TestKey::hmac(HS256_SECRET.as_bytes());
+    Scenario {
+        name: "three_secrets_by_issuer",
+        alg: "HS256",
+        token: sign(&typical_claims(), &key, "HS256"),
+        key,
+        secret: json!([
+            {"type": "HS256", "key": "another-hmac-secret-of-32-bytes!", "issuer": "https://other.example.com/"},
+            {"type": "RS256", "key": fixture_text("rsa-2048.pub.pem"), "issuer": "https://third.example.com/"},
+            {"type": "HS256", "key": HS256_SECRET, "issuer": "https://auth.example.com/"},
+        ]),
+        jwks: None,
+        role: None,
+        expected: Expected::Role("user"),
+    }
 }

@@ -108,7 +108,7 @@ fn without_an_admin_secret_only_loopback_clients_are_answered() {
             .body(Full::new(Bytes::from_static(br#"{"headers": {}}"#)))
             .unwrap();
         let client = client.map(|address| address.parse().unwrap());
-        let response = runtime.block_on(Arc::clone(&app).handle_from(client, request)).unwrap();
+        let response = runtime.block_on(app.handle_from(client, request)).unwrap();
         let status = response.status().as_u16();
         let body = runtime.block_on(response.into_body().collect()).unwrap().to_bytes();
         (status, body.is_empty())
