@@ -16,6 +16,7 @@ mod explain;
 mod hardening;
 mod https;
 mod jwks;
+mod lifecycle;
 mod nginx;
 mod proxy;
 mod reload;
