@@ -10,6 +10,7 @@
 
 mod body_mode;
 mod cli;
+mod deploy;
 mod docs;
 mod endpoints;
 mod explain;
