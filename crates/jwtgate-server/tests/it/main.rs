@@ -9,6 +9,7 @@
 )]
 
 mod body_mode;
+mod caddy;
 mod cli;
 mod deploy;
 mod docs;
