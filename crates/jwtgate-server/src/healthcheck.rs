@@ -24,8 +24,9 @@ pub(crate) fn check(url: &str) -> Result<(), String> {
     let failed = |error: std::io::Error| format!("{url}: {error}");
     stream.set_read_timeout(Some(TIMEOUT)).map_err(failed)?;
     stream.set_write_timeout(Some(TIMEOUT)).map_err(failed)?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n")
-        .map_err(failed)?;
+    // One write: a request in pieces may meet a server that has already answered and closed.
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).map_err(failed)?;
     let mut answer = Vec::new();
     // A read that times out after the status line arrived still tells the status.
     let read = stream.take(MOST_READ).read_to_end(&mut answer);

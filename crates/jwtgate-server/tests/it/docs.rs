@@ -202,9 +202,12 @@ fn every_healthcheck_failure_is_in_docs_errors_md() {
     let mute_url = format!("http://{}/healthz", mute.local_addr().unwrap());
     // A server that reads the request and closes the connection without answering.
     let hang_up = std::thread::spawn(move || {
-        if let Ok((mut stream, _)) = mute.accept() {
-            let mut request = [0_u8; 1024];
-            let _ = std::io::Read::read(&mut stream, &mut request);
+        if let Ok((stream, _)) = mute.accept() {
+            let mut reader = std::io::BufReader::new(stream);
+            let mut line = String::new();
+            while std::io::BufRead::read_line(&mut reader, &mut line).is_ok_and(|read| read > 2) {
+                line.clear();
+            }
         }
     });
     let unready = format!(r#"{{"jwk_url": "http://127.0.0.1:{closed}/jwks"}}"#);
