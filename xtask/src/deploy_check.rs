@@ -1,6 +1,7 @@
 //! `cargo xtask deploy-check`: the deployment files as the tools that read them see them. Each
 //! Kubernetes kustomization (`deploy/kubernetes/base` and every overlay) is rendered with
-//! `kubectl kustomize` and validated with `kubernetes-validate --strict` against Kubernetes
+//! `$KUBECTL kustomize` (`kubectl` unless `KUBECTL` names another: `.ci/run` names Debian's
+//! 1.20, for which the files are written) and validated with `kubernetes-validate --strict` against Kubernetes
 //! 1.30; every GitHub workflow is checked against the workflow schema (`check-jsonschema
 //! --builtin-schema vendor.github-workflows`). Both checkers come from Python's package index and
 //! work offline.
@@ -34,12 +35,15 @@ fn check() -> Result<(), String> {
     let mut overlays: Vec<_> = overlays.flatten().map(|entry| entry.path()).collect();
     overlays.sort();
     kustomizations.extend(overlays);
+    let kubectl = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_owned());
+    let version = output(Command::new(&kubectl).args(["version", "--client"]), "kubectl version")?;
+    println!("==> rendering with {kubectl}: {}", version.lines().next().unwrap_or_default());
     let rendered_dir = root.join("target/deploy-check");
     std::fs::create_dir_all(&rendered_dir).map_err(|error| error.to_string())?;
     for dir in &kustomizations {
         let name = dir.strip_prefix(&root).unwrap_or(dir).to_string_lossy().replace('/', "-");
         let rendered = rendered_dir.join(format!("{name}.yaml"));
-        let yaml = output(Command::new("kubectl").arg("kustomize").arg(dir), "kubectl kustomize")?;
+        let yaml = output(Command::new(&kubectl).arg("kustomize").arg(dir), "kubectl kustomize")?;
         std::fs::write(&rendered, yaml).map_err(|error| error.to_string())?;
         output(
             Command::new("kubernetes-validate")
