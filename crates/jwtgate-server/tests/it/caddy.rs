@@ -2,16 +2,14 @@
 //! running the very `deploy/caddy/Caddyfile` the documentation shows. `.ci/run` installs caddy.
 
 use std::fs;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
-use std::thread;
-use std::time::Duration;
 
 use serde_json::json;
 
-use crate::nginx::counting_upstream;
+use crate::nginx::{counting_upstream, wait_until_listening};
 use crate::support::{Server, hs256_secret, send, token};
 
 struct Caddy {
@@ -60,13 +58,8 @@ fn start_caddy(jwtgate: SocketAddr, upstream: SocketAddr) -> (Caddy, SocketAddr)
         .spawn()
         .unwrap();
     let caddy = Caddy { child, home };
-    for _ in 0..200 {
-        if TcpStream::connect(listen).is_ok() {
-            return (caddy, listen);
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    panic!("caddy did not start listening on {listen}");
+    wait_until_listening(listen, "caddy");
+    (caddy, listen)
 }
 
 #[test]

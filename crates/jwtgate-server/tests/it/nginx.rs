@@ -140,13 +140,19 @@ fn start_nginx(jwtgate: SocketAddr, upstream: SocketAddr) -> (Nginx, SocketAddr)
         .spawn()
         .unwrap();
     let nginx = Nginx { child, prefix };
-    for _ in 0..100 {
-        if TcpStream::connect(listen).is_ok() {
-            return (nginx, listen);
+    wait_until_listening(listen, "nginx");
+    (nginx, listen)
+}
+
+/// Waits up to 10 s for a proxy started in the background to accept connections.
+pub(crate) fn wait_until_listening(address: SocketAddr, proxy: &str) {
+    for _ in 0..200 {
+        if TcpStream::connect(address).is_ok() {
+            return;
         }
         thread::sleep(Duration::from_millis(50));
     }
-    panic!("nginx did not start listening on {listen}");
+    panic!("{proxy} did not start listening on {address}");
 }
 
 #[test]
