@@ -25,7 +25,7 @@ const PUBLISHED: [&str; 6] = [
     "jwtgate-tower",
 ];
 
-const STEPS: [Step; 11] = [
+const STEPS: [Step; 13] = [
     Step { name: "format", args: &["fmt", "--all", "--", "--check"], env: &[] },
     Step {
         name: "clippy",
@@ -54,6 +54,8 @@ const STEPS: [Step; 11] = [
         env: &[],
     },
     Step { name: "conformance", args: &["xtask", "conformance"], env: &[] },
+    Step { name: "deploy check", args: &["xtask", "deploy-check"], env: &[] },
+    Step { name: "image", args: &["xtask", "image", "--test"], env: &[] },
     Step { name: "browser", args: &["xtask", "browser"], env: &[] },
     Step { name: "bench gate", args: &["xtask", "bench-gate"], env: &[] },
     Step {
@@ -117,7 +119,7 @@ enum Probe {
     Program(&'static str, &'static [&'static str]),
 }
 
-const TOOLS: [Tool; 13] = [
+const TOOLS: [Tool; 19] = [
     Tool {
         name: "rustfmt",
         needed_by: "the format step",
@@ -159,6 +161,42 @@ const TOOLS: [Tool; 13] = [
         needed_by: "the server tests (a key set provider in its own process)",
         install: "sudo apt-get install python3",
         probe: Probe::Program("python3", &[]),
+    },
+    Tool {
+        name: "caddy",
+        needed_by: "the server tests (a real Caddy in front of jwtgate)",
+        install: "sudo apt-get install caddy",
+        probe: Probe::Program("caddy", &["/usr/bin/caddy"]),
+    },
+    Tool {
+        name: "kubectl",
+        needed_by: "the deploy check and the server tests (kubectl kustomize)",
+        install: "sudo apt-get install kubernetes-client",
+        probe: Probe::Program("kubectl", &[]),
+    },
+    Tool {
+        name: "kubernetes-validate",
+        needed_by: "the deploy check (and PyYAML, for the server tests)",
+        install: "python3 -m pip install kubernetes-validate==1.37.0",
+        probe: Probe::Program("kubernetes-validate", &[]),
+    },
+    Tool {
+        name: "check-jsonschema",
+        needed_by: "the deploy check (the workflow lint)",
+        install: "python3 -m pip install check-jsonschema==0.39.0",
+        probe: Probe::Program("check-jsonschema", &[]),
+    },
+    Tool {
+        name: "podman",
+        needed_by: "the image step",
+        install: "sudo apt-get install podman",
+        probe: Probe::Program("podman", &[]),
+    },
+    Tool {
+        name: "runc",
+        needed_by: "the image step (podman's runtime on these machines)",
+        install: "sudo apt-get install runc",
+        probe: Probe::Program("runc", &["/usr/sbin/runc"]),
     },
     Tool {
         name: "node",

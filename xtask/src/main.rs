@@ -11,7 +11,9 @@ mod bench_gate;
 mod browser;
 mod ci;
 mod conformance;
+mod deploy_check;
 mod fuzz;
+mod image;
 mod load_bench;
 #[cfg(test)]
 mod tidy;
@@ -38,6 +40,14 @@ tasks:
   browser the GET /explain page in Debian's chromium through playwright-core (npm ci in
           tests/browser; needs node, npm and /usr/bin/chromium); screenshots in
           target/explain-screenshots/
+  deploy-check
+          the Kubernetes kustomizations rendered (kubectl kustomize) and validated
+          (kubernetes-validate --strict, Kubernetes 1.30); the GitHub workflows checked
+          against the workflow schema (check-jsonschema)
+  image [--test]
+          the container image (Containerfile) from a static jwtgate and the host's CA
+          bundle, with podman (--format docker) or docker; --test runs it and checks the
+          probes, tokens, user, read-only root, health check and shutdown delay
   load-bench
           requests/s of `jwtgate serve` (HS256, RS256; cache on and off) next to a bare
           hyper server: wrk -t2 -c64, 5 alternating rounds of 5 s, median ratios, and each
@@ -52,6 +62,8 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("browser") => browser::run(),
         Some("load-bench") => load_bench::run(),
+        Some("deploy-check") => deploy_check::run(),
+        Some("image") => image::run(args.get(1..).unwrap_or_default()),
         Some("bench-gate") => bench_gate::run(args.get(1..).unwrap_or_default()),
         Some("conformance") => conformance::run(args.get(1..).unwrap_or_default()),
         Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),

@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -62,6 +63,8 @@ pub struct App {
     metrics: Metrics,
     /// `--explain`: `POST /v1/explain` and `GET /explain` answered.
     explain: bool,
+    /// Shutting down: `/readyz` answers 503 so load balancers stop sending.
+    shutting_down: AtomicBool,
 }
 
 /// A configuration in force: the authenticator, and the fetchers of its key sets (one per URL)
@@ -117,7 +120,12 @@ impl App {
     /// A handler over `configuration`, with its metrics registered.
     pub fn with_configuration(configuration: Configuration) -> Result<Self, MetricsError> {
         let current = ArcSwap::from_pointee(configuration);
-        Ok(Self { current, metrics: Metrics::new()?, explain: false })
+        Ok(Self {
+            current,
+            metrics: Metrics::new()?,
+            explain: false,
+            shutting_down: AtomicBool::new(false),
+        })
     }
 
     /// The same handler answering `POST /v1/explain` and `GET /explain` (`--explain`).
@@ -137,6 +145,12 @@ impl App {
         let next = Arc::new(next);
         let old = self.current.swap(Arc::clone(&next));
         self.metrics.replaced(&old, &next);
+    }
+
+    /// From now on `/readyz` answers 503 `shutting down` (`--shutdown-delay`); everything else
+    /// is served as before.
+    pub fn shut_down_soon(&self) {
+        self.shutting_down.store(true, Ordering::Relaxed);
     }
 
     /// Counts a configuration reload, applied (`ok`) or refused.
@@ -290,6 +304,10 @@ impl App {
     }
 
     fn readiness(&self) -> Response<Body> {
+        if self.shutting_down.load(Ordering::Relaxed) {
+            let body = json!({"status": "unavailable", "reason": "shutting down"});
+            return render::json(StatusCode::SERVICE_UNAVAILABLE, &body);
+        }
         for key_set in &self.configuration().key_sets {
             if key_set.current().is_empty() {
                 let reason = key_set.status().unavailable_reason();

@@ -21,6 +21,8 @@ pub(crate) enum Invocation {
     ConfigCheck(SecretsInput),
     /// `explain`.
     Explain(ExplainSettings),
+    /// `healthcheck`: the URL to GET.
+    Healthcheck(String),
     /// `--help` or `--version`: print this to stdout and exit 0.
     Print(String),
 }
@@ -46,6 +48,8 @@ pub(crate) struct ServeSettings {
     pub(crate) demo: bool,
     /// `--explain`: `POST /v1/explain` and `GET /explain` answered.
     pub(crate) explain: bool,
+    /// `--shutdown-delay`: seconds between SIGTERM and the end of accepting, `/readyz` 503.
+    pub(crate) shutdown_delay: std::time::Duration,
 }
 
 /// Everything `explain` needs.
@@ -79,6 +83,8 @@ enum Command {
     Serve(ServeArgs),
     /// Explain the verdict on a token (or request headers), step by step.
     Explain(ExplainArgs),
+    /// Exit 0 when the server's /healthz answers 200, else 1 (a container health check).
+    Healthcheck(HealthcheckArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -152,6 +158,13 @@ struct ExplainArgs {
 }
 
 #[derive(Args)]
+struct HealthcheckArgs {
+    /// The URL to GET [default: http://127.0.0.1:<JWTGATE_PORT or 8081>/healthz].
+    #[arg(long)]
+    url: Option<String>,
+}
+
+#[derive(Args)]
 struct ServeArgs {
     #[command(flatten)]
     secrets: SecretArgs,
@@ -181,6 +194,10 @@ struct ServeArgs {
     /// Answer POST /v1/explain and GET /explain (JWTGATE_EXPLAIN=1|true).
     #[arg(long)]
     explain: bool,
+    /// Seconds to keep serving after SIGTERM or SIGINT, /readyz answering 503, before the
+    /// drain (for load balancers that need time to stop sending) [default: 0].
+    #[arg(long, value_name = "S", env = "JWTGATE_SHUTDOWN_DELAY")]
+    shutdown_delay: Option<String>,
 }
 
 /// Parses the command line (and environment); a usage error is one line of text.
@@ -219,7 +236,17 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocati
             let sub = subcommand_matches(&matches, &["serve"]);
             serve_settings(args, sub).map(Invocation::Serve)
         }
+        Command::Healthcheck(args) => healthcheck_url(args.url).map(Invocation::Healthcheck),
     }
+}
+
+/// `healthcheck`'s URL: `--url`, else `/healthz` on the loopback port `serve` would use.
+fn healthcheck_url(url: Option<String>) -> Result<String, String> {
+    if let Some(url) = non_empty(url) {
+        return Ok(url);
+    }
+    let port = parsed(std::env::var("JWTGATE_PORT").ok(), "JWTGATE_PORT", 8081_u16)?;
+    Ok(format!("http://127.0.0.1:{port}/healthz"))
 }
 
 /// `serve`'s settings from its arguments.
@@ -254,6 +281,11 @@ fn serve_settings(args: ServeArgs, sub: Option<&ArgMatches>) -> Result<ServeSett
         },
         demo: args.demo,
         explain,
+        shutdown_delay: std::time::Duration::from_secs(parsed(
+            args.shutdown_delay,
+            "--shutdown-delay",
+            0_u64,
+        )?),
     })
 }
 

@@ -6,6 +6,7 @@ mod cli;
 mod coarse_timer;
 mod demo;
 mod explain_command;
+mod healthcheck;
 mod reload;
 mod server;
 mod sources;
@@ -53,6 +54,10 @@ fn main() -> ExitCode {
                 Err(error) => fail_with(&error, 2),
             }
         }
+        Invocation::Healthcheck(url) => match healthcheck::check(&url) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error),
+        },
         Invocation::Serve(settings) => {
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(runtime) => runtime,

@@ -63,7 +63,18 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
     drop(key_sets);
     tracing::info!(address = %bound, "serving");
     let reloading = tokio::spawn(reload::watch(Arc::clone(&app), config, watched));
-    server::serve(listener, app, settings.max_connections, shutdown_signal()).await;
+    let delay = settings.shutdown_delay;
+    let shutting_down = Arc::clone(&app);
+    let shutdown = async move {
+        shutdown_signal().await;
+        if !delay.is_zero() {
+            // Still serving: a load balancer that polls /readyz stops sending meanwhile.
+            shutting_down.shut_down_soon();
+            tracing::info!(seconds = delay.as_secs(), "shutting down after --shutdown-delay");
+            tokio::time::sleep(delay).await;
+        }
+    };
+    server::serve(listener, app, settings.max_connections, shutdown).await;
     reloading.abort();
     tracing::info!("stopped");
     Ok(())

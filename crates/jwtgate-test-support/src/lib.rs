@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 /// Every environment variable the `jwtgate` binary reads: a test that starts the binary removes
 /// them, so the developer's environment cannot leak in.
-pub const BINARY_VARIABLES: [&str; 25] = [
+pub const BINARY_VARIABLES: [&str; 26] = [
     "HASURA_GRAPHQL_JWT_SECRET",
     "HASURA_GRAPHQL_JWT_SECRETS",
     "HASURA_GRAPHQL_ADMIN_SECRET",
@@ -37,6 +37,7 @@ pub const BINARY_VARIABLES: [&str; 25] = [
     "JWTGATE_LOG_FORMAT",
     "JWTGATE_MAX_CONNECTIONS",
     "JWTGATE_EXPLAIN",
+    "JWTGATE_SHUTDOWN_DELAY",
     "RUST_LOG",
     "http_proxy",
     "HTTP_PROXY",

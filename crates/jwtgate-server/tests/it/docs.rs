@@ -15,7 +15,7 @@ use jwtgate_test_support::errors_doc::{Rendered, assert_documented, matches, tab
 use serde_json::{Value, json};
 
 use crate::body_mode::post_body;
-use crate::support::{hs256_secret, jwtgate};
+use crate::support::{Server, hs256_secret, jwtgate};
 
 fn server_md() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/server.md");
@@ -53,10 +53,11 @@ fn help(args: &[&str]) -> String {
 
 #[test]
 fn every_flag_of_every_help_is_documented_and_no_other() {
-    let helps: Vec<String> = [&[][..], &["serve"], &["config"], &["config", "check"], &["explain"]]
-        .iter()
-        .map(|a| help(a))
-        .collect();
+    let helps: Vec<String> =
+        [&[][..], &["serve"], &["config"], &["config", "check"], &["explain"], &["healthcheck"]]
+            .iter()
+            .map(|a| help(a))
+            .collect();
     let document = server_md();
     let documented_flags = flags_in(&document);
     let mut binary_flags = BTreeSet::new();
@@ -84,7 +85,9 @@ fn every_flag_of_every_help_is_documented_and_no_other() {
     );
     assert!(unknown.is_empty(), "flags docs/server.md names but the binary lacks: {unknown:?}");
     // The subcommands too.
-    for subcommand in ["jwtgate serve", "jwtgate config check", "jwtgate explain"] {
+    for subcommand in
+        ["jwtgate serve", "jwtgate config check", "jwtgate explain", "jwtgate healthcheck"]
+    {
         assert!(document.contains(subcommand), "docs/server.md lacks {subcommand}");
     }
 }
@@ -169,6 +172,8 @@ fn every_startup_and_usage_error_is_in_docs_errors_md() {
         (vec!["serve", "--jwt-secret-file", "/nonexistent/jwtgate/secret"], vec![]),
         (vec!["serve", "--jwt-secret-file", "/dev/null"], vec![]),
         (vec!["serve", "--jwt-secret", &secret], vec![("HASURA_GRAPHQL_JWT_SECRET_FILE", "/x")]),
+        (vec!["serve", "--jwt-secret", &secret, "--shutdown-delay", "soon"], vec![]),
+        (vec!["healthcheck"], vec![("JWTGATE_PORT", "eighty")]),
     ];
     let mut errors = Vec::new();
     for (args, env) in runs {
@@ -187,4 +192,42 @@ fn every_startup_and_usage_error_is_in_docs_errors_md() {
     errors.push(Rendered::plain("cannot listen for SIGHUP: Operation not permitted (os error 1)"));
     assert_documented("Start-up and usage errors", &errors);
     drop(taken);
+}
+
+/// Every way `jwtgate healthcheck` can fail, provoked, has its row.
+#[test]
+fn every_healthcheck_failure_is_in_docs_errors_md() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mute = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mute_url = format!("http://{}/healthz", mute.local_addr().unwrap());
+    // A server that reads the request and closes the connection without answering.
+    let hang_up = std::thread::spawn(move || {
+        if let Ok((stream, _)) = mute.accept() {
+            let mut reader = std::io::BufReader::new(stream);
+            let mut line = String::new();
+            while std::io::BufRead::read_line(&mut reader, &mut line).is_ok_and(|read| read > 2) {
+                line.clear();
+            }
+        }
+    });
+    let unready = format!(r#"{{"jwk_url": "http://127.0.0.1:{closed}/jwks"}}"#);
+    let server = Server::start(&["--jwt-secret", &unready], &[]);
+    let urls = [
+        format!("http://127.0.0.1:{closed}/healthz"),
+        format!("http://{}/readyz", server.address),
+        "http://name.invalid/healthz".to_owned(),
+        "https://127.0.0.1/healthz".to_owned(),
+        "http://user@127.0.0.1/healthz".to_owned(),
+        mute_url,
+    ];
+    let mut errors = Vec::new();
+    for url in &urls {
+        let output = jwtgate().args(["healthcheck", "--url", url]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{url}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let line = stderr.trim_end().strip_prefix("jwtgate: ").unwrap().to_owned();
+        errors.push(Rendered::plain(line));
+    }
+    hang_up.join().unwrap();
+    assert_documented("Healthcheck failures", &errors);
 }

@@ -9,13 +9,16 @@
 )]
 
 mod body_mode;
+mod caddy;
 mod cli;
+mod deploy;
 mod docs;
 mod endpoints;
 mod explain;
 mod hardening;
 mod https;
 mod jwks;
+mod lifecycle;
 mod nginx;
 mod proxy;
 mod reload;

@@ -6,6 +6,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
@@ -65,14 +66,22 @@ fn nginx_binary() -> PathBuf {
 
 /// An upstream answering every request with the `x-hasura-*` headers it received, as JSON.
 fn upstream() -> SocketAddr {
+    counting_upstream().0
+}
+
+/// [`upstream`], and the number of requests it has answered.
+pub(crate) fn counting_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&answered);
     thread::spawn(move || {
         for stream in listener.incoming().map_while(Result::ok) {
+            count.fetch_add(1, Ordering::SeqCst);
             thread::spawn(move || echo_hasura_headers(stream));
         }
     });
-    address
+    (address, answered)
 }
 
 fn echo_hasura_headers(mut stream: TcpStream) {
@@ -131,13 +140,19 @@ fn start_nginx(jwtgate: SocketAddr, upstream: SocketAddr) -> (Nginx, SocketAddr)
         .spawn()
         .unwrap();
     let nginx = Nginx { child, prefix };
-    for _ in 0..100 {
-        if TcpStream::connect(listen).is_ok() {
-            return (nginx, listen);
+    wait_until_listening(listen, "nginx");
+    (nginx, listen)
+}
+
+/// Waits up to 10 s for a proxy started in the background to accept connections.
+pub(crate) fn wait_until_listening(address: SocketAddr, proxy: &str) {
+    for _ in 0..200 {
+        if TcpStream::connect(address).is_ok() {
+            return;
         }
         thread::sleep(Duration::from_millis(50));
     }
-    panic!("nginx did not start listening on {listen}");
+    panic!("{proxy} did not start listening on {address}");
 }
 
 #[test]

@@ -129,17 +129,20 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the exit.
-    pub(crate) fn terminate(mut self) -> ExitStatus {
-        let status =
-            Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        for _ in 0..200 {
+    pub(crate) fn terminate(self) -> ExitStatus {
+        self.signal("TERM");
+        self.wait()
+    }
+
+    /// Waits up to 15 s for the exit.
+    pub(crate) fn wait(mut self) -> ExitStatus {
+        for _ in 0..300 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
             thread::sleep(Duration::from_millis(50));
         }
-        panic!("jwtgate did not exit within 10 s of SIGTERM");
+        panic!("jwtgate did not exit within 15 s");
     }
 
     pub(crate) fn get(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
