@@ -1,8 +1,9 @@
 //! jwtgate's build tasks, run as `cargo xtask <task>`.
 //!
 //! `cargo xtask ci` is the whole gate CI runs (`.ci/run`): formatting, clippy with warnings as
-//! errors, every test with nextest, the conformance run, the instruction-count benchmark gate,
-//! ten seconds of each fuzz target, doc tests and rustdoc warnings. It prints each step's time and ends with one
+//! errors, every test with nextest, the conformance run, the deployment files' check, the
+//! container image built and run, the instruction-count benchmark gate, ten seconds of each fuzz
+//! target, doc tests and rustdoc warnings. It prints each step's time and ends with one
 //! `N passed, N failed` line.
 
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
@@ -25,8 +26,9 @@ const HELP: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci      formatting, clippy (-D warnings), every test (nextest), conformance, the benchmark
-          gate, 10 s per fuzz target, doc tests, rustdoc; ends with `N passed, N failed`
+  ci      formatting, clippy (-D warnings), every test (nextest), conformance, the deploy
+          check, the image, the benchmark gate, 10 s per fuzz target, doc tests, rustdoc;
+          ends with `N passed, N failed`
   conformance [--suite config|claims|auth|jwks] [--driver lib|server] [FILTER] [--bless]
           every fixture case through the library and the server, then the claims fuzzing;
           a table per suite and `N passed, M failed`
