@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 
 use jwtgate_config::json_type::{JsonType, ShapeError};
 
+use crate::session::Text;
+
 /// The registered claim names of RFC 7519. Hasura's library keeps them out of the
 /// "unregistered claims" that `claims_namespace` and `claims_namespace_path` look in.
 pub const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
@@ -107,12 +109,8 @@ pub(crate) fn text_of(text: &str) -> Option<Cow<'_, str>> {
     {
         return Some(Cow::Borrowed(inner));
     }
-    serde_json::from_str::<BorrowedText<'_>>(text).ok().map(|BorrowedText(text)| text)
+    serde_json::from_str::<Text<'_>>(text).ok().map(|Text(text)| text)
 }
-
-/// A JSON string, borrowed unless it has escapes.
-#[derive(serde::Deserialize)]
-struct BorrowedText<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// Why a payload is not a JWT claims set; `Display` is the text inside Hasura's
 /// `JWTClaimsSetDecodeError "..."` (aeson's words, docs/compatibility.md Appendix A).

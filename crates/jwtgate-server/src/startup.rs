@@ -38,6 +38,7 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
         fetchers: Fetchers::default(),
     };
     let watched = reload::Watched::start(&config)?;
+    let signalled = shutdown_signal()?;
     let (configuration, fetchers) = config.build(config.secrets.load()?).await?;
     config.fetchers = fetchers;
     let key_sets = configuration.key_sets().to_vec();
@@ -66,7 +67,7 @@ pub(crate) async fn serve(settings: ServeSettings) -> Result<(), String> {
     let delay = settings.shutdown_delay;
     let shutting_down = Arc::clone(&app);
     let shutdown = async move {
-        shutdown_signal().await;
+        signalled.await;
         if !delay.is_zero() {
             // Still serving: a load balancer that polls /readyz stops sending meanwhile.
             shutting_down.shut_down_soon();
@@ -144,21 +145,19 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let terminate = async move {
-        match terminate.as_mut() {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => std::future::pending::<()>().await,
-        }
+/// Listens for SIGTERM and SIGINT from now on (so one sent as soon as the listening line
+/// appears is caught, not fatal); the future resolves on the first of them.
+fn shutdown_signal() -> Result<impl Future<Output = ()>, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &str| {
+        signal(kind).map_err(|error| format!("cannot listen for {name}: {error}"))
     };
-    tokio::select! {
-        _ = interrupt => {}
-        () = terminate => {}
-    }
+    let mut terminate = listen(SignalKind::terminate(), "SIGTERM")?;
+    let mut interrupt = listen(SignalKind::interrupt(), "SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
 }

@@ -4,26 +4,13 @@
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 
 use serde_json::json;
 
-use crate::nginx::{counting_upstream, wait_until_listening};
+use crate::nginx::{Proxy, counting_upstream, wait_until_listening};
 use crate::support::{Server, hs256_secret, send, token};
-
-struct Caddy {
-    child: Child,
-    home: PathBuf,
-}
-
-impl Drop for Caddy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = fs::remove_dir_all(&self.home);
-    }
-}
 
 fn caddy_binary() -> PathBuf {
     ["/usr/bin/caddy", "/usr/local/bin/caddy"]
@@ -35,7 +22,7 @@ fn caddy_binary() -> PathBuf {
         })
 }
 
-fn start_caddy(jwtgate: SocketAddr, upstream: SocketAddr) -> (Caddy, SocketAddr) {
+fn start_caddy(jwtgate: SocketAddr, upstream: SocketAddr) -> (Proxy, SocketAddr) {
     let listen = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let home = std::env::temp_dir().join(format!(
         "jwtgate-caddy-{}-{}",
@@ -57,7 +44,7 @@ fn start_caddy(jwtgate: SocketAddr, upstream: SocketAddr) -> (Caddy, SocketAddr)
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let caddy = Caddy { child, home };
+    let caddy = Proxy { child, dir: home };
     wait_until_listening(listen, "caddy");
     (caddy, listen)
 }

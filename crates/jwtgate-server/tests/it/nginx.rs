@@ -107,20 +107,21 @@ fn echo_hasura_headers(mut stream: TcpStream) {
     );
 }
 
-struct Nginx {
-    child: Child,
-    prefix: PathBuf,
+/// A proxy running in the background with its own directory: both go when it is dropped.
+pub(crate) struct Proxy {
+    pub(crate) child: Child,
+    pub(crate) dir: PathBuf,
 }
 
-impl Drop for Nginx {
+impl Drop for Proxy {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = fs::remove_dir_all(&self.prefix);
+        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
-fn start_nginx(jwtgate: SocketAddr, upstream: SocketAddr) -> (Nginx, SocketAddr) {
+fn start_nginx(jwtgate: SocketAddr, upstream: SocketAddr) -> (Proxy, SocketAddr) {
     static STARTED: AtomicUsize = AtomicUsize::new(0);
     let instance = STARTED.fetch_add(1, Ordering::SeqCst);
     let prefix =
@@ -139,7 +140,7 @@ fn start_nginx(jwtgate: SocketAddr, upstream: SocketAddr) -> (Nginx, SocketAddr)
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let nginx = Nginx { child, prefix };
+    let nginx = Proxy { child, dir: prefix };
     wait_until_listening(listen, "nginx");
     (nginx, listen)
 }
